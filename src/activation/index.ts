@@ -1,0 +1,13 @@
+/**
+ * The activation core: framework-free (no Nest, no Lambda, no AWS SDK). Adapters in
+ * src/users, src/workers and lambdas/ implement its ports and call its use cases.
+ */
+export * from './activation-status';
+export * from './activation.errors';
+export * from './clock.port';
+export * from './password-hasher';
+export * from './registration.service';
+export * from './sign-in.service';
+export * from './user';
+export * from './user-rules';
+export * from './user-store.port';

@@ -1,0 +1,41 @@
+import { ActivationStatus } from './activation-status';
+import type { Clock } from './clock.port';
+import type { PasswordHasher } from './password-hasher';
+import type { PublicUser, UserRecord } from './user';
+import { toPublicUser } from './user';
+import { normaliseRegistration, type RegistrationInput } from './user-rules';
+import type { UserStore } from './user-store.port';
+
+export interface RegistrationSettings {
+  /** `PUBLIC_BASE_URL + "/activate"`, from configuration. */
+  readonly activationUrlBase: string;
+}
+
+/** Use case: register a new user in status NONE. The stream then starts the activation mail. */
+export class RegistrationService {
+  constructor(
+    private readonly store: UserStore,
+    private readonly hasher: PasswordHasher,
+    private readonly clock: Clock,
+    private readonly settings: RegistrationSettings,
+  ) {}
+
+  /**
+   * @throws InvalidUserInputError when a rule is broken
+   * @throws UsernameTakenError | EmailTakenError on a conflict
+   */
+  async register(input: RegistrationInput): Promise<PublicUser> {
+    const registration = normaliseRegistration(input);
+    const user: UserRecord = {
+      username: registration.username,
+      email: registration.email,
+      name: registration.name,
+      passwordHash: await this.hasher.hash(registration.password),
+      activationStatus: ActivationStatus.NONE,
+      activationUrlBase: this.settings.activationUrlBase,
+      createdAt: this.clock.now().toISOString(),
+    };
+    await this.store.create(user);
+    return toPublicUser(user);
+  }
+}

@@ -1,0 +1,34 @@
+import type { ActivationStatus } from './activation-status';
+
+/** A user as stored in the `User` table. `passwordHash` never leaves the server. */
+export interface UserRecord {
+  /** Partition key; normalised (see `normaliseUsername`). */
+  readonly username: string;
+  /** As the user typed it, trimmed. Uniqueness is enforced on `emailKey(email)`. */
+  readonly email: string;
+  readonly name: string;
+  /** PHC string (`$argon2id$v=19$...`). */
+  readonly passwordHash: string;
+  readonly activationStatus: ActivationStatus;
+  /** Base of the activation link, taken from configuration at registration, never from a request. */
+  readonly activationUrlBase: string;
+  /** ISO-8601 instant. */
+  readonly createdAt: string;
+}
+
+/** What the API shows of a user. */
+export interface PublicUser {
+  readonly username: string;
+  readonly email: string;
+  readonly name: string;
+  readonly activationStatus: ActivationStatus;
+}
+
+export function toPublicUser(user: UserRecord): PublicUser {
+  return {
+    username: user.username,
+    email: user.email,
+    name: user.name,
+    activationStatus: user.activationStatus,
+  };
+}

@@ -1,0 +1,56 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamicModule,
+  Global,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { HealthController } from './health/health.controller';
+import { createDocumentClient, createDynamoDbClient } from './platform/dynamodb';
+import { createLogging, HTTP_LOGGER } from './platform/logging';
+import { UsersModule } from './users/users.module';
+
+/** The validated configuration and the AWS clients, shared by every feature module. */
+@Global()
+@Module({})
+class CoreModule implements OnApplicationShutdown {
+  constructor(@Inject(DynamoDBClient) private readonly dynamodb: DynamoDBClient) {}
+
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: DynamoDBClient, useFactory: () => createDynamoDbClient(config.dynamodb) },
+        {
+          provide: DynamoDBDocumentClient,
+          inject: [DynamoDBClient],
+          useFactory: (client: DynamoDBClient) => createDocumentClient(client),
+        },
+      ],
+      exports: [APP_CONFIG, DynamoDBClient, DynamoDBDocumentClient],
+    };
+  }
+
+  onApplicationShutdown(): void {
+    this.dynamodb.destroy();
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** The whole API for a given configuration (the tests pass their own). */
+  static forRoot(config: AppConfig): DynamicModule {
+    const logging = createLogging(config.logLevel);
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config), LoggerModule.forRoot(logging.params), UsersModule],
+      controllers: [HealthController],
+      providers: [{ provide: HTTP_LOGGER, useValue: logging.httpLogger }],
+    };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Everything that turns the Nest application into this API: body limits, validation,
+ * error shape, security headers, logging. Shared by the local server and the tests (and
+ * later the Lambda handler), so they all behave alike.
+ */
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import type { RequestHandler } from 'express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app-config';
+import { ApiErrorsFilter } from './platform/api-errors.filter';
+import { HTTP_LOGGER } from './platform/logging';
+import { createValidationPipe } from './platform/validation';
+
+/** Largest request body accepted; registrations are a few hundred bytes. */
+export const BODY_LIMIT = '16kb';
+
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bufferLogs: true,
+  });
+  configureApp(app);
+  return app;
+}
+
+export function configureApp(app: INestApplication & NestExpressApplication): void {
+  app.use(app.get<RequestHandler>(HTTP_LOGGER));
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use(helmet());
+  app.use(cookieParser());
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ApiErrorsFilter());
+}

@@ -1,0 +1,170 @@
+/**
+ * The app's configuration, read from the environment once at start-up and validated:
+ * a bad or missing value stops the process with a message naming the variable, never a
+ * silent fallback like `process.env.X || ''`.
+ */
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+const TABLE_NAME_MESSAGE = '$property must be 3-255 characters of A-Z, a-z, 0-9, "_", "-", "."';
+const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+const HTTP_URL_MESSAGE = '$property must be an absolute http(s) URL without query or fragment';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/** The environment variables, with their defaults. README's configuration table mirrors this. */
+class EnvironmentVariables {
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @Transform(toInt)
+  @IsInt({ message: '$property must be an integer' })
+  @Min(1)
+  @Max(65_535)
+  PORT = 3000;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(HTTP_URL, { message: HTTP_URL_MESSAGE })
+  PUBLIC_BASE_URL?: string;
+
+  @IsString()
+  @Matches(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: '$property must be an AWS region such as eu-west-1' })
+  AWS_REGION = 'us-east-1';
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(HTTP_URL, { message: HTTP_URL_MESSAGE })
+  DYNAMODB_ENDPOINT?: string;
+
+  @Transform(toInt)
+  @IsInt({ message: '$property must be an integer' })
+  @Min(1)
+  @Max(65_535)
+  DYNAMODB_LOCAL_PORT = 8000;
+
+  @IsString()
+  @Matches(/\S/, { message: '$property must not be empty' })
+  LOCAL_DATA_DIR = '.local-data';
+
+  @Matches(TABLE_NAME, { message: TABLE_NAME_MESSAGE })
+  USER_TABLE_NAME = 'User';
+
+  @Matches(TABLE_NAME, { message: TABLE_NAME_MESSAGE })
+  USER_EMAIL_TABLE_NAME = 'UserEmail';
+
+  @Matches(TABLE_NAME, { message: TABLE_NAME_MESSAGE })
+  SESSION_TABLE_NAME = 'UserSession';
+
+  @Transform(toInt)
+  @IsInt({ message: '$property must be an integer' })
+  @Min(60)
+  @Max(30 * 24 * 3600)
+  SESSION_TTL_SECONDS = 12 * 3600;
+
+  @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+}
+
+export interface TableNames {
+  readonly users: string;
+  readonly userEmails: string;
+  readonly sessions: string;
+}
+
+export interface AppConfig {
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Where people reach this API, without a trailing slash. */
+    readonly publicBaseUrl: string;
+    /** `publicBaseUrl + "/activate"`: stored on each user, used in activation mails. */
+    readonly activationUrlBase: string;
+  };
+  readonly dynamodb: {
+    readonly region: string;
+    /** An existing DynamoDB (Local) to use; unset locally means "start an embedded one". */
+    readonly endpoint?: string;
+    readonly localPort: number;
+    readonly tables: TableNames;
+  };
+  readonly localDataDir: string;
+  readonly session: {
+    readonly ttlSeconds: number;
+    /** Cookies get `Secure` when the public URL is https. */
+    readonly secureCookie: boolean;
+  };
+  readonly logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'INVALID_CONFIGURATION';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(errors: ValidationError[], env: NodeJS.ProcessEnv): string[] {
+  return errors.flatMap((error) =>
+    Object.values(error.constraints ?? {}).map(
+      (message) => `${message} (got ${JSON.stringify(env[error.property] ?? '')})`,
+    ),
+  );
+}
+
+/** Reads and validates the configuration. @throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([key]) => key in new EnvironmentVariables()),
+  );
+  const vars = plainToInstance(EnvironmentVariables, defined, { exposeDefaultValues: true });
+  const errors = validateSync(vars, { forbidUnknownValues: true });
+  if (errors.length > 0) throw new ConfigError(describe(errors, env));
+
+  const publicBaseUrl = (vars.PUBLIC_BASE_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
+  return {
+    http: {
+      host: vars.HOST,
+      port: vars.PORT,
+      publicBaseUrl,
+      activationUrlBase: `${publicBaseUrl}/activate`,
+    },
+    dynamodb: {
+      region: vars.AWS_REGION,
+      endpoint: vars.DYNAMODB_ENDPOINT?.replace(/\/+$/, ''),
+      localPort: vars.DYNAMODB_LOCAL_PORT,
+      tables: {
+        users: vars.USER_TABLE_NAME,
+        userEmails: vars.USER_EMAIL_TABLE_NAME,
+        sessions: vars.SESSION_TABLE_NAME,
+      },
+    },
+    localDataDir: vars.LOCAL_DATA_DIR,
+    session: {
+      ttlSeconds: vars.SESSION_TTL_SECONDS,
+      secureCookie: publicBaseUrl.startsWith('https://'),
+    },
+    logLevel: vars.LOG_LEVEL,
+  };
+}
+
+/** DI token of the validated AppConfig in the Nest app. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

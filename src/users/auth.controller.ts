@@ -1,0 +1,43 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { type PublicUser, SignInService } from '../activation';
+import { Accepts } from '../platform/json-body.guard';
+import { LoginDto } from './dto/login.dto';
+import { SessionCookie } from './sessions/session-cookie';
+import { SessionStore } from './sessions/session-store';
+
+@Controller()
+export class AuthController {
+  constructor(
+    private readonly signIn: SignInService,
+    private readonly sessions: SessionStore,
+    private readonly cookie: SessionCookie,
+  ) {}
+
+  /**
+   * Starts a session (cookie) for an activated account.
+   * 401 INVALID_CREDENTIALS for a wrong username or password; 403 ACCOUNT_NOT_ACTIVATED
+   * for the right password of an account that is not DONE yet.
+   */
+  @Post('login')
+  @HttpCode(HttpStatus.OK)
+  @Accepts('application/json')
+  async login(
+    @Body() body: LoginDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<{ user: PublicUser; expiresAt: string }> {
+    const user = await this.signIn.signIn(body.username, body.password);
+    const session = await this.sessions.start(user.username);
+    this.cookie.write(response, session.token, session.expiresAt);
+    return { user, expiresAt: session.expiresAt.toISOString() };
+  }
+
+  /** Ends the session server-side (for every instance) and clears the cookie. Idempotent. */
+  @Post('logout')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<void> {
+    const token = this.cookie.read(request);
+    if (token) await this.sessions.end(token);
+    this.cookie.clear(response);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Registration, sign-in and sessions over HTTP. Binds the core's ports to their DynamoDB
+ * adapters; the core's use cases are plain classes built here by factory.
+ */
+import { Module } from '@nestjs/common';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  Argon2idPasswordHasher,
+  Clock,
+  PasswordHasher,
+  RegistrationService,
+  SignInService,
+  SystemClock,
+  UserStore,
+} from '../activation';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { AuthController } from './auth.controller';
+import { DynamoDbUserStore } from './persistence/dynamodb-user-store';
+import { DynamoDbSessionStore } from './sessions/dynamodb-session-store';
+import { SessionCookie } from './sessions/session-cookie';
+import { SessionStore } from './sessions/session-store';
+import { SessionGuard } from './sessions/session.guard';
+import { UsersController } from './users.controller';
+
+@Module({
+  controllers: [UsersController, AuthController],
+  providers: [
+    { provide: Clock, useClass: SystemClock },
+    { provide: PasswordHasher, useFactory: () => new Argon2idPasswordHasher() },
+    {
+      provide: UserStore,
+      inject: [DynamoDBDocumentClient, APP_CONFIG],
+      useFactory: (client: DynamoDBDocumentClient, config: AppConfig) =>
+        new DynamoDbUserStore(client, config.dynamodb.tables),
+    },
+    {
+      provide: SessionStore,
+      inject: [DynamoDBDocumentClient, Clock, APP_CONFIG],
+      useFactory: (client: DynamoDBDocumentClient, clock: Clock, config: AppConfig) =>
+        new DynamoDbSessionStore(client, config.dynamodb.tables.sessions, clock, config.session.ttlSeconds),
+    },
+    {
+      provide: SessionCookie,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => new SessionCookie(config.session),
+    },
+    {
+      provide: RegistrationService,
+      inject: [UserStore, PasswordHasher, Clock, APP_CONFIG],
+      useFactory: (store: UserStore, hasher: PasswordHasher, clock: Clock, config: AppConfig) =>
+        new RegistrationService(store, hasher, clock, {
+          activationUrlBase: config.http.activationUrlBase,
+        }),
+    },
+    {
+      provide: SignInService,
+      inject: [UserStore, PasswordHasher],
+      useFactory: (store: UserStore, hasher: PasswordHasher) => new SignInService(store, hasher),
+    },
+    SessionGuard,
+  ],
+  exports: [UserStore],
+})
+export class UsersModule {}

