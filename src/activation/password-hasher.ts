@@ -80,7 +80,13 @@ export class Argon2idPasswordHasher extends PasswordHasher {
       return false;
     }
     const expectedKey = Buffer.from(expected!, 'base64');
-    const actualKey = await derive(password, Buffer.from(salt!, 'base64'), cost, expectedKey.length);
+    let actualKey: Buffer;
+    try {
+      actualKey = await derive(password, Buffer.from(salt!, 'base64'), cost, expectedKey.length);
+    } catch {
+      // Values argon2 refuses (memory under 8 KiB, no passes, a salt or tag too short): malformed.
+      return false;
+    }
     return timingSafeEqual(actualKey, expectedKey);
   }
 }
