@@ -101,9 +101,12 @@ describe('Argon2idPasswordHasher', () => {
       ['a salt of 3 bytes', () => withPart(4, 'AAAA')],
       ['a tag of 1 byte', () => withPart(5, 'AA')],
       ['a tag of 0 bytes', () => withPart(5, 'A')],
-    ])('answers false, not an exception, for a cost or size argon2 refuses: %s', async (_case, hash) => {
-      await expect(hasher.verify(PASSWORD, hash())).resolves.toBe(false);
-    });
+    ])(
+      'answers false, not an exception, for a cost or size argon2 refuses: %s',
+      async (_case, hash) => {
+        await expect(hasher.verify(PASSWORD, hash())).resolves.toBe(false);
+      },
+    );
 
     it.each([
       ['memory', 'm=99999999999,t=2,p=1'],

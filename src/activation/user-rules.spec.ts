@@ -261,9 +261,7 @@ describe('normaliseRegistration', () => {
     expect((error as InvalidUserInputError).errors).toEqual([
       {
         field: 'username',
-        messages: [
-          'username may contain only lowercase letters a-z, digits 0-9, ".", "_" and "-"',
-        ],
+        messages: ['username may contain only lowercase letters a-z, digits 0-9, ".", "_" and "-"'],
       },
       { field: 'email', messages: ['email must be a valid email address'] },
       { field: 'name', messages: ['name must be 1 to 100 characters long'] },
