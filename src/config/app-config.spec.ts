@@ -1,0 +1,217 @@
+import { ConfigError, loadConfig } from './app-config';
+
+function configErrorOf(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  describe('with an empty environment', () => {
+    it('uses the documented defaults', () => {
+      const config = loadConfig({});
+
+      expect(config).toEqual({
+        http: {
+          host: '127.0.0.1',
+          port: 3000,
+          publicBaseUrl: 'http://localhost:3000',
+          activationUrlBase: 'http://localhost:3000/activate',
+        },
+        dynamodb: {
+          region: 'us-east-1',
+          endpoint: undefined,
+          localPort: 8000,
+          tables: { users: 'User', userEmails: 'UserEmail', sessions: 'UserSession' },
+        },
+        localDataDir: '.local-data',
+        session: { ttlSeconds: 12 * 3600, secureCookie: false },
+        logLevel: 'info',
+      });
+    });
+
+    it('has no DynamoDB endpoint, meaning "start an embedded one"', () => {
+      expect(loadConfig({}).dynamodb.endpoint).toBeUndefined();
+    });
+  });
+
+  it('reads every variable it knows', () => {
+    const config = loadConfig({
+      HOST: '0.0.0.0',
+      PORT: '8080',
+      PUBLIC_BASE_URL: 'https://cards.example',
+      AWS_REGION: 'eu-west-1',
+      DYNAMODB_ENDPOINT: 'http://127.0.0.1:8001',
+      DYNAMODB_LOCAL_PORT: '8002',
+      LOCAL_DATA_DIR: '/var/lib/card-store',
+      USER_TABLE_NAME: 'prod.User',
+      USER_EMAIL_TABLE_NAME: 'prod.UserEmail',
+      SESSION_TABLE_NAME: 'prod_User-Session',
+      SESSION_TTL_SECONDS: '3600',
+      LOG_LEVEL: 'debug',
+    });
+
+    expect(config).toEqual({
+      http: {
+        host: '0.0.0.0',
+        port: 8080,
+        publicBaseUrl: 'https://cards.example',
+        activationUrlBase: 'https://cards.example/activate',
+      },
+      dynamodb: {
+        region: 'eu-west-1',
+        endpoint: 'http://127.0.0.1:8001',
+        localPort: 8002,
+        tables: { users: 'prod.User', userEmails: 'prod.UserEmail', sessions: 'prod_User-Session' },
+      },
+      localDataDir: '/var/lib/card-store',
+      session: { ttlSeconds: 3600, secureCookie: true },
+      logLevel: 'debug',
+    });
+  });
+
+  describe('public base URL', () => {
+    it('follows PORT when PUBLIC_BASE_URL is not set', () => {
+      const config = loadConfig({ PORT: '8080' });
+
+      expect(config.http.publicBaseUrl).toBe('http://localhost:8080');
+      expect(config.http.activationUrlBase).toBe('http://localhost:8080/activate');
+    });
+
+    it('treats an empty PUBLIC_BASE_URL as unset', () => {
+      expect(loadConfig({ PUBLIC_BASE_URL: '  ' }).http.publicBaseUrl).toBe(
+        'http://localhost:3000',
+      );
+    });
+
+    it.each([
+      ['https://cards.example/', 'https://cards.example'],
+      ['https://cards.example//', 'https://cards.example'],
+      ['http://cards.example:8443/api/', 'http://cards.example:8443/api'],
+    ])('strips the trailing slashes of %j', (url, base) => {
+      const config = loadConfig({ PUBLIC_BASE_URL: url });
+
+      expect(config.http.publicBaseUrl).toBe(base);
+      expect(config.http.activationUrlBase).toBe(`${base}/activate`);
+    });
+
+    it('strips the trailing slash of DYNAMODB_ENDPOINT', () => {
+      expect(loadConfig({ DYNAMODB_ENDPOINT: 'http://127.0.0.1:8001/' }).dynamodb.endpoint).toBe(
+        'http://127.0.0.1:8001',
+      );
+    });
+
+    it.each([
+      ['https://cards.example', true],
+      ['http://cards.example', false],
+    ])('asks for Secure cookies with %s: %s', (url, secure) => {
+      expect(loadConfig({ PUBLIC_BASE_URL: url }).session.secureCookie).toBe(secure);
+    });
+  });
+
+  describe('with a bad value', () => {
+    it.each([
+      ['PORT', 'abc'],
+      ['PORT', '0'],
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['PORT', '3000.5'],
+      ['PORT', ''],
+      ['DYNAMODB_LOCAL_PORT', '65536'],
+      ['SESSION_TTL_SECONDS', '59'],
+      ['SESSION_TTL_SECONDS', String(30 * 24 * 3600 + 1)],
+      ['PUBLIC_BASE_URL', 'ftp://x'],
+      ['PUBLIC_BASE_URL', 'localhost:3000'],
+      ['PUBLIC_BASE_URL', 'http://cards.example/?ref=mail'],
+      ['PUBLIC_BASE_URL', 'http://cards.example/#top'],
+      ['PUBLIC_BASE_URL', 'http://'],
+      ['PUBLIC_BASE_URL', 'http://cards example'],
+      ['DYNAMODB_ENDPOINT', 'localhost:8000'],
+      ['AWS_REGION', 'europe'],
+      ['LOCAL_DATA_DIR', '   '],
+      ['USER_TABLE_NAME', 'ab'],
+      ['USER_TABLE_NAME', 'User Table'],
+      ['USER_EMAIL_TABLE_NAME', 'User/Email'],
+      ['SESSION_TABLE_NAME', 'x'.repeat(256)],
+      ['LOG_LEVEL', 'verbose'],
+      ['LOG_LEVEL', 'INFO'],
+    ])('refuses %s=%j with a ConfigError naming the variable and the value', (name, value) => {
+      const error = configErrorOf({ [name]: value });
+
+      expect(error.code).toBe('INVALID_CONFIGURATION');
+      expect(error.problems.length).toBeGreaterThan(0);
+      for (const problem of error.problems) {
+        expect(problem).toMatch(new RegExp(`^${name} `));
+        expect(problem).toContain(`(got ${JSON.stringify(value)})`);
+      }
+      expect(error.message).toContain(name);
+      expect(error.message).toContain(JSON.stringify(value));
+    });
+
+    it('says what a valid value looks like', () => {
+      const error = configErrorOf({ PUBLIC_BASE_URL: 'ftp://x' });
+
+      expect(error.problems).toEqual([
+        'PUBLIC_BASE_URL must be an absolute http(s) URL without query or fragment (got "ftp://x")',
+      ]);
+    });
+
+    it('lists the allowed log levels', () => {
+      expect(configErrorOf({ LOG_LEVEL: 'verbose' }).problems).toEqual([
+        'LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent (got "verbose")',
+      ]);
+    });
+  });
+
+  it('reports several bad variables together', () => {
+    const error = configErrorOf({
+      PORT: '0',
+      PUBLIC_BASE_URL: 'ftp://x',
+      USER_TABLE_NAME: 'ab',
+      LOG_LEVEL: 'loud',
+    });
+
+    const variables = new Set(error.problems.map((problem) => problem.split(' ')[0]));
+    expect(variables).toEqual(new Set(['PORT', 'PUBLIC_BASE_URL', 'USER_TABLE_NAME', 'LOG_LEVEL']));
+    expect(error.message).toMatch(/^Invalid configuration:\n {2}- /);
+  });
+
+  it('ignores variables it does not know, even malformed ones', () => {
+    const config = loadConfig({
+      PATH: '/usr/bin',
+      HOME: '/root',
+      NODE_ENV: 'production',
+      port: 'abc',
+      PORT_NUMBER: 'abc',
+      npm_config_loglevel: 'verbose',
+    });
+
+    expect(config).toEqual(loadConfig({}));
+  });
+
+  it('ignores variables named after Object.prototype members', () => {
+    const config = loadConfig({
+      constructor: 'x',
+      toString: 'x',
+      hasOwnProperty: 'x',
+      valueOf: 'x',
+    });
+
+    expect(config).toEqual(loadConfig({}));
+  });
+
+  it('reads process.env when given no environment', () => {
+    const saved = process.env.PORT;
+    process.env.PORT = '4321';
+    try {
+      expect(loadConfig().http.port).toBe(4321);
+    } finally {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    }
+  });
+});
