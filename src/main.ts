@@ -8,12 +8,26 @@ import { ConfigError, loadConfig } from './config/app-config';
 import { LocalSetupError } from './workers/dynamodb-local';
 import { type LocalStack, startLocalStack } from './workers/local-stack';
 
+/** Argon2id in node:crypto arrived in Node 24.7; `npm start` brings Node 24 with `npm ci`. */
+const MINIMUM_NODE = [24, 7] as const;
+
+function assertNodeVersion(): void {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major < MINIMUM_NODE[0] || (major === MINIMUM_NODE[0] && minor < MINIMUM_NODE[1])) {
+    fail(
+      `Node ${process.versions.node} is too old; card-store needs Node ${MINIMUM_NODE.join('.')} or newer. ` +
+        'Run it through npm (`npm start`), which uses the Node 24 that `npm ci` installs.',
+    );
+  }
+}
+
 function fail(message: string): never {
   process.stderr.write(`\ncard-store: ${message}\n\n`);
   process.exit(1);
 }
 
 async function main(): Promise<void> {
+  assertNodeVersion();
   const startedAt = performance.now();
   let stack: LocalStack | undefined;
   try {

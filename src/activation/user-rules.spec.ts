@@ -130,8 +130,17 @@ describe('email', () => {
     expect(emailProblems(tooLong)).toEqual(['email must be at most 254 characters long']);
   });
 
-  it('normalises by trimming only, keeping the letter case', () => {
+  it('normalises by trimming and NFC only, keeping the letter case', () => {
     expect(normaliseEmail('  Ann@Example.org\t')).toBe('Ann@Example.org');
+    expect(normaliseEmail('jo\u0308rg@example.org')).toBe('j\u00f6rg@example.org');
+  });
+
+  it('accepts scripts written with combining marks, such as a Devanagari top-level domain', () => {
+    expect(emailProblems('user@\u0909\u0926\u093e\u0939\u0930\u0923.\u092d\u093e\u0930\u0924')).toEqual([]);
+  });
+
+  it('gives composed and decomposed forms of one address the same key', () => {
+    expect(emailKey('j\u00f6rg@example.org')).toBe(emailKey('jo\u0308rg@example.org'));
   });
 
   it.each([

@@ -46,9 +46,9 @@ export function usernameProblems(username: string): string[] {
   return problems;
 }
 
-/** The address as stored and shown: as typed, trimmed. */
+/** The address as stored and shown: as typed, trimmed, Unicode in NFC. */
 export function normaliseEmail(raw: string): string {
-  return raw.trim();
+  return raw.normalize('NFC').trim();
 }
 
 /** The key under which an address is unique: `Ann@Example.org` and `ann@example.org` are one. */
@@ -58,9 +58,9 @@ export function emailKey(email: string): string {
 
 // A pragmatic subset of RFC 5321/5322: dot-atom local part, host name with a dot-separated
 // top-level domain. Quoted local parts and IP-literal domains are refused on purpose.
-const LOCAL_PART = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[\p{L}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
-const DOMAIN_LABEL = /^[\p{L}\p{N}]([\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?$/u;
-const TOP_LEVEL_DOMAIN = /^(\p{L}{2,63}|xn--[a-z0-9-]{1,59})$/iu;
+const LOCAL_PART = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const DOMAIN_LABEL = /^[\p{L}\p{N}]([\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
+const TOP_LEVEL_DOMAIN = /^(\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z0-9-]{1,59})$/iu;
 
 export function emailProblems(email: string): string[] {
   const message = 'email must be a valid email address';

@@ -139,6 +139,8 @@ describe('loadConfig', () => {
       ['SESSION_TABLE_NAME', 'x'.repeat(256)],
       ['LOG_LEVEL', 'verbose'],
       ['LOG_LEVEL', 'INFO'],
+      ['HOST', ''],
+      ['HOST', ' '],
     ])('refuses %s=%j with a ConfigError naming the variable and the value', (name, value) => {
       const error = configErrorOf({ [name]: value });
 
@@ -157,6 +159,12 @@ describe('loadConfig', () => {
 
       expect(error.problems).toEqual([
         'PUBLIC_BASE_URL must be an absolute http(s) URL without query or fragment (got "ftp://x")',
+      ]);
+    });
+
+    it('reports one problem per variable, the first rule it breaks', () => {
+      expect(configErrorOf({ PORT: 'abc' }).problems).toEqual([
+        'PORT must be an integer (got "abc")',
       ]);
     });
 

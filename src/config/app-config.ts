@@ -29,15 +29,20 @@ const toInt = ({ value }: { value: unknown }) =>
 const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
-/** The environment variables, with their defaults. README's configuration table mirrors this. */
+/**
+ * The environment variables, with their defaults. README's configuration table mirrors this.
+ * class-validator checks a property's rules from the bottom decorator up and reports the
+ * first broken one, so the type check sits lowest.
+ */
 class EnvironmentVariables {
   @IsString()
+  @Matches(/^\S+$/, { message: '$property must be a host name or IP address' })
   HOST = '127.0.0.1';
 
   @Transform(toInt)
-  @IsInt({ message: '$property must be an integer' })
   @Min(1)
   @Max(65_535)
+  @IsInt({ message: '$property must be an integer' })
   PORT = 3000;
 
   @IsOptional()
@@ -55,9 +60,9 @@ class EnvironmentVariables {
   DYNAMODB_ENDPOINT?: string;
 
   @Transform(toInt)
-  @IsInt({ message: '$property must be an integer' })
   @Min(1)
   @Max(65_535)
+  @IsInt({ message: '$property must be an integer' })
   DYNAMODB_LOCAL_PORT = 8000;
 
   @IsString()
@@ -74,9 +79,9 @@ class EnvironmentVariables {
   SESSION_TABLE_NAME = 'UserSession';
 
   @Transform(toInt)
-  @IsInt({ message: '$property must be an integer' })
   @Min(60)
   @Max(30 * 24 * 3600)
+  @IsInt({ message: '$property must be an integer' })
   SESSION_TTL_SECONDS = 12 * 3600;
 
   @IsIn(LOG_LEVELS)
@@ -136,7 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     Object.entries(env).filter(([key]) => key in new EnvironmentVariables()),
   );
   const vars = plainToInstance(EnvironmentVariables, defined, { exposeDefaultValues: true });
-  const errors = validateSync(vars, { forbidUnknownValues: true });
+  const errors = validateSync(vars, { forbidUnknownValues: true, stopAtFirstError: true });
   if (errors.length > 0) throw new ConfigError(describe(errors, env));
 
   const publicBaseUrl = (vars.PUBLIC_BASE_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
