@@ -94,6 +94,9 @@ export class DynamoDbUserStore extends UserStore {
   }
 
   async findByUsername(username: string): Promise<UserRecord | undefined> {
+    // DynamoDB refuses an empty key value (ValidationException, a 500 for a blank login
+    // username); no user has one.
+    if (username === '') return undefined;
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tables.users,
