@@ -1,0 +1,147 @@
+/**
+ * Small helpers shared by the API tests: unique registrations, raw DynamoDB reads and the
+ * one error shape of the API.
+ */
+import { randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import request, { type Response } from 'supertest';
+import type { TestApp } from '../support/test-app';
+
+export interface Registration {
+  username: string;
+  email: string;
+  name: string;
+  password: string;
+}
+
+/** A valid registration with a username and email that no other test uses. */
+export function newRegistration(overrides: Partial<Registration> = {}): Registration {
+  const id = randomBytes(5).toString('hex');
+  return {
+    username: `user-${id}`,
+    email: `user-${id}@example.org`,
+    name: 'Ada Lovelace',
+    password: 'correct horse battery staple',
+    ...overrides,
+  };
+}
+
+export function register(api: TestApp, body: unknown): Promise<Response> {
+  return request(api.http)
+    .post('/users')
+    .send(body as object);
+}
+
+/** Registers and fails the test unless the API answers 201. */
+export async function registered(
+  api: TestApp,
+  overrides: Partial<Registration> = {},
+): Promise<Registration> {
+  const registration = newRegistration(overrides);
+  const response = await register(api, registration);
+  expect(response.status).toBe(201);
+  return registration;
+}
+
+/** Registers and sets the status to DONE, as the activation link would. */
+export async function activatedUser(
+  api: TestApp,
+  overrides: Partial<Registration> = {},
+): Promise<Registration> {
+  const registration = await registered(api, overrides);
+  await api.tables.users.markActivated(registration.username.trim().toLowerCase());
+  return registration;
+}
+
+export async function userItem(
+  api: TestApp,
+  username: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await api.tables.documentClient.send(
+    new GetCommand({
+      TableName: api.config.dynamodb.tables.users,
+      Key: { username },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+export async function userEmailItem(
+  api: TestApp,
+  emailKey: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await api.tables.documentClient.send(
+    new GetCommand({
+      TableName: api.config.dynamodb.tables.userEmails,
+      Key: { email: emailKey },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+export async function allItems(
+  api: TestApp,
+  table: keyof TestApp['config']['dynamodb']['tables'],
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await api.tables.documentClient.send(
+      new ScanCommand({
+        TableName: api.config.dynamodb.tables[table],
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+const ERROR_KEYS = ['statusCode', 'error', 'code', 'message', 'errors', 'requestId'];
+
+/** The API's one error shape, with the given status and code. */
+export function expectApiError(response: Response, status: number, code: string): void {
+  expect({ status: response.status, code: (response.body as { code?: unknown }).code }).toEqual({
+    status,
+    code,
+  });
+  expect(response.headers['content-type']).toMatch(/^application\/json/);
+  expect(response.body).toEqual(
+    expect.objectContaining({
+      statusCode: status,
+      error: STATUS_CODES[status],
+      message: expect.any(String),
+      requestId: response.headers['x-request-id'],
+    }),
+  );
+  expect(ERROR_KEYS).toEqual(expect.arrayContaining(Object.keys(response.body as object)));
+}
+
+/** A 400 VALIDATION_FAILED whose field errors are exactly for `fields` (in any order). */
+export function expectFieldErrors(response: Response, fields: string[]): void {
+  expectApiError(response, 400, 'VALIDATION_FAILED');
+  const errors =
+    (response.body as { errors?: { field: string; messages: string[] }[] }).errors ?? [];
+  expect(errors.map((error) => error.field).sort()).toEqual([...fields].sort());
+  for (const error of errors)
+    expect(error.messages).toEqual([expect.stringContaining(error.field)]);
+}
+
+/** The value of a cookie set by the response, or undefined. */
+export function setCookie(
+  response: Response,
+  name: string,
+): { value: string; attributes: string[] } | undefined {
+  const header = response.headers['set-cookie'] as unknown as string[] | undefined;
+  const cookie = header?.find((line) => line.startsWith(`${name}=`));
+  if (!cookie) return undefined;
+  const [pair, ...attributes] = cookie.split(';').map((part) => part.trim());
+  return { value: pair!.slice(name.length + 1), attributes };
+}
+
+export const SESSION_COOKIE = 'card_store_session';
