@@ -74,14 +74,12 @@ describe('GET /health', () => {
     });
 
     it('answers a registration with a 5xx in the error shape, revealing nothing', async () => {
-      const response = await request(app.getHttpServer())
-        .post('/users')
-        .send({
-          username: 'ada',
-          email: 'ada@example.org',
-          name: 'Ada',
-          password: 'a long password',
-        });
+      const response = await request(app.getHttpServer()).post('/users').send({
+        username: 'ada',
+        email: 'ada@example.org',
+        name: 'Ada',
+        password: 'a long password',
+      });
 
       expect(response.status).toBeGreaterThanOrEqual(500);
       expect(response.body).toEqual({

@@ -216,7 +216,10 @@ describe('POST /users', () => {
       const local = newRegistration().username;
       await registered(api, { email: `${local}.zoe\u0308@example.org` });
 
-      const response = await register(api, newRegistration({ email: `${local}.ZO\u00cb@example.org` }));
+      const response = await register(
+        api,
+        newRegistration({ email: `${local}.ZO\u00cb@example.org` }),
+      );
 
       expectApiError(response, 409, 'EMAIL_TAKEN');
     });

@@ -116,7 +116,7 @@ describe('request handling', () => {
         .set('Content-Type', '')
         .send(Buffer.from(JSON.stringify(registration)));
 
-      expect([400, 415]).toContain(response.status);
+      expectApiError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
       expect(await api.tables.users.findByUsername(registration.username)).toBeUndefined();
     });
   });
