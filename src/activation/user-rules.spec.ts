@@ -136,7 +136,9 @@ describe('email', () => {
   });
 
   it('accepts scripts written with combining marks, such as a Devanagari top-level domain', () => {
-    expect(emailProblems('user@\u0909\u0926\u093e\u0939\u0930\u0923.\u092d\u093e\u0930\u0924')).toEqual([]);
+    expect(
+      emailProblems('user@\u0909\u0926\u093e\u0939\u0930\u0923.\u092d\u093e\u0930\u0924'),
+    ).toEqual([]);
   });
 
   it('gives composed and decomposed forms of one address the same key', () => {
@@ -292,5 +294,25 @@ describe('normaliseRegistration', () => {
     expect((error as Error).message).toBe(
       'Invalid input: username: username must be 3 to 32 characters long',
     );
+  });
+});
+
+describe('malformed and invisible text', () => {
+  it('refuses a name with a lone surrogate', () => {
+    expect(nameProblems('a\ud800b')).toEqual(['name must be valid Unicode text']);
+  });
+
+  it.each(['\u200b', '\u200b\u200d', '\u2060'])('refuses the invisible name %j', (name) => {
+    expect(nameProblems(normaliseName(name))).toEqual([
+      'name must contain at least one letter, digit or symbol',
+    ]);
+  });
+
+  it.each(['X Æ A-12', '\u{1F600}', '7'])('accepts the visible name %j', (name) => {
+    expect(nameProblems(name)).toEqual([]);
+  });
+
+  it('refuses a password with a lone surrogate', () => {
+    expect(passwordProblems('password\udc00')).toEqual(['password must be valid Unicode text']);
   });
 });

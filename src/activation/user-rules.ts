@@ -58,13 +58,15 @@ export function emailKey(email: string): string {
 
 // A pragmatic subset of RFC 5321/5322: dot-atom local part, host name with a dot-separated
 // top-level domain. Quoted local parts and IP-literal domains are refused on purpose.
-const LOCAL_PART = /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
+const LOCAL_PART =
+  /^[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+(\.[\p{L}\p{M}\p{N}!#$%&'*+/=?^_`{|}~-]+)*$/u;
 const DOMAIN_LABEL = /^[\p{L}\p{N}]([\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?$/u;
 const TOP_LEVEL_DOMAIN = /^(\p{L}[\p{L}\p{M}]{1,62}|xn--[a-z0-9-]{1,59})$/iu;
 
 export function emailProblems(email: string): string[] {
   const message = 'email must be a valid email address';
-  if (email.length > EMAIL_MAX_LENGTH) return [`email must be at most ${EMAIL_MAX_LENGTH} characters long`];
+  if (email.length > EMAIL_MAX_LENGTH)
+    return [`email must be at most ${EMAIL_MAX_LENGTH} characters long`];
   const at = email.lastIndexOf('@');
   if (at <= 0) return [message];
   const local = email.slice(0, at);
@@ -84,6 +86,8 @@ export function normaliseName(raw: string): string {
 }
 
 const CONTROL_CHARACTERS = /[\p{Cc}\u2028\u2029]/u;
+// A name of only zero-width or format characters would show as nothing.
+const VISIBLE_CHARACTER = /[\p{L}\p{N}\p{S}]/u;
 
 export function nameProblems(name: string): string[] {
   const problems: string[] = [];
@@ -93,6 +97,11 @@ export function nameProblems(name: string): string[] {
   }
   if (CONTROL_CHARACTERS.test(name)) {
     problems.push('name must not contain control characters or line breaks');
+  }
+  if (!name.isWellFormed()) {
+    problems.push('name must be valid Unicode text');
+  } else if (length > 0 && !VISIBLE_CHARACTER.test(name)) {
+    problems.push('name must contain at least one letter, digit or symbol');
   }
   return problems;
 }
@@ -106,6 +115,8 @@ export function passwordProblems(password: string): string[] {
   if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
     return [`password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long`];
   }
+  // A lone surrogate would be hashed as U+FFFD, making different passwords equal.
+  if (!password.isWellFormed()) return ['password must be valid Unicode text'];
   return [];
 }
 
