@@ -31,12 +31,28 @@ const BODY_PARSER_ERRORS: Record<string, [HttpStatus, string, string]> = {
   'entity.parse.failed': [HttpStatus.BAD_REQUEST, 'MALFORMED_JSON', 'The body is not valid JSON.'],
   'entity.too.large': [HttpStatus.PAYLOAD_TOO_LARGE, 'PAYLOAD_TOO_LARGE', 'The body is too large.'],
   'entity.verify.failed': [HttpStatus.BAD_REQUEST, 'BAD_REQUEST', 'The body was refused.'],
-  'encoding.unsupported': [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_ENCODING', 'The content encoding is not supported.'],
-  'charset.unsupported': [HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'UNSUPPORTED_CHARSET', 'The charset is not supported.'],
+  'encoding.unsupported': [
+    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    'UNSUPPORTED_ENCODING',
+    'The content encoding is not supported.',
+  ],
+  'charset.unsupported': [
+    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+    'UNSUPPORTED_CHARSET',
+    'The charset is not supported.',
+  ],
   'request.aborted': [HttpStatus.BAD_REQUEST, 'REQUEST_ABORTED', 'The request was aborted.'],
-  'request.size.invalid': [HttpStatus.BAD_REQUEST, 'BAD_REQUEST', 'The body length does not match Content-Length.'],
+  'request.size.invalid': [
+    HttpStatus.BAD_REQUEST,
+    'BAD_REQUEST',
+    'The body length does not match Content-Length.',
+  ],
   'stream.encoding.set': [HttpStatus.BAD_REQUEST, 'BAD_REQUEST', 'The request could not be read.'],
-  'parameters.too.many': [HttpStatus.PAYLOAD_TOO_LARGE, 'PAYLOAD_TOO_LARGE', 'Too many parameters.'],
+  'parameters.too.many': [
+    HttpStatus.PAYLOAD_TOO_LARGE,
+    'PAYLOAD_TOO_LARGE',
+    'Too many parameters.',
+  ],
 };
 
 interface BodyParserError {
@@ -45,8 +61,58 @@ interface BodyParserError {
 }
 
 function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' &&
-    typeof (error as BodyParserError).status === 'number';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as BodyParserError).type === 'string' &&
+    typeof (error as BodyParserError).status === 'number'
+  );
+}
+
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const TRANSIENT_AWS_ERRORS = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+
+/**
+ * DynamoDB (or another AWS service) is unreachable, throttling or failing on its side:
+ * not the client's fault and likely to pass, so a 503 with Retry-After, not a 500.
+ */
+function isDependencyUnavailable(error: unknown, depth = 0): boolean {
+  // Duck-typed, not `instanceof Error`: system errors may come from another realm.
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const { name, code, $fault, $retryable, $metadata, cause } = error as {
+    name?: unknown;
+    code?: unknown;
+    $fault?: unknown;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    cause?: unknown;
+  };
+  return (
+    (typeof code === 'string' && UNREACHABLE_CODES.has(code)) ||
+    // An SDK call that never got an HTTP answer, whatever wrapped the network error.
+    (typeof $metadata === 'object' &&
+      $metadata !== null &&
+      $metadata.httpStatusCode === undefined) ||
+    (typeof name === 'string' && TRANSIENT_AWS_ERRORS.has(name)) ||
+    $fault === 'server' ||
+    Boolean($retryable) ||
+    // The SDK wraps a network error in "AWS SDK error wrapper for ..." once retries are spent.
+    isDependencyUnavailable(cause, depth + 1)
+  );
 }
 
 const codeFromStatus = (status: number) =>
@@ -65,6 +131,7 @@ export class ApiErrorsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, code: body.code }, 'request failed');
     }
     if (exception instanceof StoreBusyError) response.setHeader('Retry-After', '1');
+    if (body.code === 'DEPENDENCY_UNAVAILABLE') response.setHeader('Retry-After', '5');
     if (response.headersSent) return;
     response.status(body.statusCode).json({ ...body, requestId: request.id });
   }
@@ -92,8 +159,19 @@ export class ApiErrorsFilter implements ExceptionFilter {
       const known = BODY_PARSER_ERRORS[exception.type];
       if (known) return this.body(...known);
       if (exception.status && exception.status < 500) {
-        return this.body(exception.status, codeFromStatus(exception.status), 'The request could not be read.');
+        return this.body(
+          exception.status,
+          codeFromStatus(exception.status),
+          'The request could not be read.',
+        );
       }
+    }
+    if (isDependencyUnavailable(exception)) {
+      return this.body(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'DEPENDENCY_UNAVAILABLE',
+        'A service this API depends on is unavailable; try again shortly.',
+      );
     }
     return this.body(HttpStatus.INTERNAL_SERVER_ERROR, 'INTERNAL_ERROR', 'Internal server error.');
   }

@@ -73,7 +73,7 @@ describe('GET /health', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     });
 
-    it('answers a registration with a 5xx in the error shape, revealing nothing', async () => {
+    it('answers a registration with 503 DEPENDENCY_UNAVAILABLE and Retry-After, revealing nothing', async () => {
       const response = await request(app.getHttpServer()).post('/users').send({
         username: 'ada',
         email: 'ada@example.org',
@@ -81,11 +81,12 @@ describe('GET /health', () => {
         password: 'a long password',
       });
 
-      expect(response.status).toBeGreaterThanOrEqual(500);
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('5');
       expect(response.body).toEqual({
-        statusCode: response.status,
-        error: expect.any(String),
-        code: expect.any(String),
+        statusCode: 503,
+        error: 'Service Unavailable',
+        code: 'DEPENDENCY_UNAVAILABLE',
         message: expect.any(String),
         requestId: response.headers['x-request-id'],
       });
