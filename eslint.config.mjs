@@ -11,9 +11,14 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
@@ -37,10 +42,22 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['@nestjs/*'], message: 'src/activation is framework-free: no Nest.' },
-            { group: ['aws-lambda', '@types/aws-lambda', '@aws-lambda-powertools/*'], message: 'src/activation is framework-free: no Lambda.' },
-            { group: ['@aws-sdk/*'], message: 'src/activation talks to AWS only through its ports.' },
-            { group: ['express', 'class-validator', 'class-transformer'], message: 'src/activation is framework-free.' },
-            { group: ['../*', '!../activation', '!../activation/*'], message: 'src/activation imports nothing outside itself.' },
+            {
+              group: ['aws-lambda', '@types/aws-lambda', '@aws-lambda-powertools/*'],
+              message: 'src/activation is framework-free: no Lambda.',
+            },
+            {
+              group: ['@aws-sdk/*'],
+              message: 'src/activation talks to AWS only through its ports.',
+            },
+            {
+              group: ['express', 'class-validator', 'class-transformer'],
+              message: 'src/activation is framework-free.',
+            },
+            {
+              group: ['../*', '!../activation', '!../activation/*'],
+              message: 'src/activation imports nothing outside itself.',
+            },
           ],
         },
       ],
@@ -53,7 +70,10 @@ export default tseslint.config(
       ...jest.configs['flat/recommended'].rules,
       'jest/no-focused-tests': 'error',
       'jest/no-disabled-tests': 'error',
-      'jest/expect-expect': ['error', { assertFunctionNames: ['expect', 'request.**.expect', 'expect*'] }],
+      'jest/expect-expect': [
+        'error',
+        { assertFunctionNames: ['expect', 'request.**.expect', 'expect*'] },
+      ],
     },
   },
   prettier,

@@ -22,19 +22,35 @@ const freePort = () =>
   });
 
 const rssMiB = (pid) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line.split(/\s+/)[1]) / 1024;
 };
 
 const javaPidFor = (dataDir) =>
-  Number(execFileSync('pgrep', ['-f', '--', `-dbPath ${join(dataDir, 'dynamodb')}`]).toString().trim().split('\n')[0]);
+  Number(
+    execFileSync('pgrep', ['-f', '--', `-dbPath ${join(dataDir, 'dynamodb')}`])
+      .toString()
+      .trim()
+      .split('\n')[0],
+  );
 
 async function once() {
   const dataDir = mkdtempSync(join(tmpdir(), 'card-store-bench-'));
   const port = await freePort();
-  const env = { ...process.env, PORT: String(port), DYNAMODB_LOCAL_PORT: String(await freePort()), LOCAL_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    DYNAMODB_LOCAL_PORT: String(await freePort()),
+    LOCAL_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+  };
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/src/main.js'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   await new Promise((resolve, reject) => {
     child.stdout.on('data', (chunk) => {
@@ -60,8 +76,16 @@ async function measure(child, dataDir, port, output, readyMs) {
   const ready = { node: rssMiB(child.pid), java: rssMiB(javaPid) };
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < REQUESTS; i++) {
-    const body = JSON.stringify({ username: `bench${i}`, email: `bench${i}@example.org`, name: 'Bench', password: 'bench password' });
-    const response = await fetch(`${base}/${i % 2 ? 'health' : 'users'}`, i % 2 ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const body = JSON.stringify({
+      username: `bench${i}`,
+      email: `bench${i}@example.org`,
+      name: 'Bench',
+      password: 'bench password',
+    });
+    const response = await fetch(
+      `${base}/${i % 2 ? 'health' : 'users'}`,
+      i % 2 ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body },
+    );
     await response.arrayBuffer();
   }
   const loaded = { node: rssMiB(child.pid), java: rssMiB(javaPid) };
@@ -75,5 +99,9 @@ const fmt = (n) => n.toFixed(0);
 console.log(`card-store start-up (${RUNS} runs, medians; Node ${process.version})`);
 console.log(`  ready banner, total            ${fmt(median(results.map((r) => r.readyMs)))} ms`);
 console.log(`  API start after DynamoDB ready ${fmt(median(results.map((r) => r.apiMs)))} ms`);
-console.log(`  RSS when ready: Node ${fmt(median(results.map((r) => r.ready.node)))} MiB, Java ${fmt(median(results.map((r) => r.ready.java)))} MiB`);
-console.log(`  RSS after ${REQUESTS} requests: Node ${fmt(median(results.map((r) => r.loaded.node)))} MiB, Java ${fmt(median(results.map((r) => r.loaded.java)))} MiB`);
+console.log(
+  `  RSS when ready: Node ${fmt(median(results.map((r) => r.ready.node)))} MiB, Java ${fmt(median(results.map((r) => r.ready.java)))} MiB`,
+);
+console.log(
+  `  RSS after ${REQUESTS} requests: Node ${fmt(median(results.map((r) => r.loaded.node)))} MiB, Java ${fmt(median(results.map((r) => r.loaded.java)))} MiB`,
+);

@@ -62,7 +62,9 @@ async function main(): Promise<void> {
     const lines = [
       `API              http://${config.http.host}:${config.http.port}  (public URL ${config.http.publicBaseUrl})`,
       ...Object.entries(stack.addresses).map(([name, address]) => `${name.padEnd(16)} ${address}`),
-      ...(stack.createdTables.length > 0 ? [`Created tables   ${stack.createdTables.join(', ')}`] : []),
+      ...(stack.createdTables.length > 0
+        ? [`Created tables   ${stack.createdTables.join(', ')}`]
+        : []),
       `Ready in ${Math.round(now - startedAt)} ms (API ${Math.round(now - stackReadyAt)} ms after DynamoDB). Ctrl-C stops everything.`,
     ];
     process.stdout.write(`\ncard-store is running (local mode)\n  ${lines.join('\n  ')}\n\n`);

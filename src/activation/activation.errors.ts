@@ -57,7 +57,9 @@ export interface FieldError {
 export class InvalidUserInputError extends DomainError {
   readonly code = 'VALIDATION_FAILED';
   constructor(readonly errors: readonly FieldError[]) {
-    super(`Invalid input: ${errors.map((e) => `${e.field}: ${e.messages.join('; ')}`).join(' | ')}`);
+    super(
+      `Invalid input: ${errors.map((e) => `${e.field}: ${e.messages.join('; ')}`).join(' | ')}`,
+    );
   }
 }
 

@@ -34,7 +34,12 @@ const MAX_PARALLELISM = 16;
 const PHC_PATTERN =
   /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
 
-function derive(password: string, salt: Buffer, cost: Argon2idCost, tagLength: number): Promise<Buffer> {
+function derive(
+  password: string,
+  salt: Buffer,
+  cost: Argon2idCost,
+  tagLength: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     argon2(
       'argon2id',
@@ -70,7 +75,11 @@ export class Argon2idPasswordHasher extends PasswordHasher {
     const match = PHC_PATTERN.exec(hash);
     if (!match) return false;
     const [, version, memory, passes, parallelism, salt, expected] = match;
-    const cost = { memory: Number(memory), passes: Number(passes), parallelism: Number(parallelism) };
+    const cost = {
+      memory: Number(memory),
+      passes: Number(passes),
+      parallelism: Number(parallelism),
+    };
     if (
       Number(version) !== ARGON2_VERSION ||
       cost.memory > MAX_MEMORY_KIB ||

@@ -51,7 +51,9 @@ class EnvironmentVariables {
   PUBLIC_BASE_URL?: string;
 
   @IsString()
-  @Matches(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: '$property must be an AWS region such as eu-west-1' })
+  @Matches(/^[a-z]{2}(-[a-z]+)+-\d$/, {
+    message: '$property must be an AWS region such as eu-west-1',
+  })
   AWS_REGION = 'us-east-1';
 
   @IsOptional()
@@ -144,7 +146,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const errors = validateSync(vars, { forbidUnknownValues: true, stopAtFirstError: true });
   if (errors.length > 0) throw new ConfigError(describe(errors, env));
 
-  const publicBaseUrl = (vars.PUBLIC_BASE_URL ?? `http://localhost:${vars.PORT}`).replace(/\/+$/, '');
+  const publicBaseUrl = (vars.PUBLIC_BASE_URL ?? `http://localhost:${vars.PORT}`).replace(
+    /\/+$/,
+    '',
+  );
   return {
     http: {
       host: vars.HOST,

@@ -19,7 +19,9 @@ const ACCEPTED_TYPES = Symbol('acceptedMediaTypes');
 
 function hasBody(request: Request): boolean {
   const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+  );
 }
 
 @Injectable()

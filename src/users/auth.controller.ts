@@ -35,7 +35,10 @@ export class AuthController {
   /** Ends the session server-side (for every instance) and clears the cookie. Idempotent. */
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
-  async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<void> {
+  async logout(
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
     const token = this.cookie.read(request);
     if (token) await this.sessions.end(token);
     this.cookie.clear(response);

@@ -1,10 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
-import {
-  type PublicUser,
-  RegistrationService,
-  toPublicUser,
-  UserStore,
-} from '../activation';
+import { type PublicUser, RegistrationService, toPublicUser, UserStore } from '../activation';
 import { ApiException } from '../platform/api-error';
 import { Accepts } from '../platform/json-body.guard';
 import { RegisterUserDto } from './dto/register-user.dto';

@@ -37,7 +37,12 @@ import { UsersController } from './users.controller';
       provide: SessionStore,
       inject: [DynamoDBDocumentClient, Clock, APP_CONFIG],
       useFactory: (client: DynamoDBDocumentClient, clock: Clock, config: AppConfig) =>
-        new DynamoDbSessionStore(client, config.dynamodb.tables.sessions, clock, config.session.ttlSeconds),
+        new DynamoDbSessionStore(
+          client,
+          config.dynamodb.tables.sessions,
+          clock,
+          config.session.ttlSeconds,
+        ),
     },
     {
       provide: SessionCookie,

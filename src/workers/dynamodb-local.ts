@@ -49,7 +49,9 @@ function inspectJava(): JavaInfo {
   if (version.error) {
     const code = (version.error as NodeJS.ErrnoException).code;
     throw new LocalSetupError(
-      code === 'ENOENT' ? `No \`java\` on PATH. ${JAVA_INSTALL_HINT}` : `Could not run java (${code}). ${JAVA_INSTALL_HINT}`,
+      code === 'ENOENT'
+        ? `No \`java\` on PATH. ${JAVA_INSTALL_HINT}`
+        : `Could not run java (${code}). ${JAVA_INSTALL_HINT}`,
       { cause: version.error },
     );
   }
@@ -78,7 +80,9 @@ export async function assertPortFree(port: number, what: string, variable: strin
           : error,
       ),
     );
-    probe.listen({ port, host: LOOPBACK, exclusive: true }, () => probe.close(() => resolvePromise()));
+    probe.listen({ port, host: LOOPBACK, exclusive: true }, () =>
+      probe.close(() => resolvePromise()),
+    );
   });
 }
 
@@ -89,7 +93,8 @@ function jarDirectory(): string {
     .filter((name) => name.startsWith('dynamodb_local_'))
     .sort()
     .at(-1);
-  if (!release) throw new LocalSetupError(`No DynamoDB Local jar under ${libDir}; run \`npm ci\` again.`);
+  if (!release)
+    throw new LocalSetupError(`No DynamoDB Local jar under ${libDir}; run \`npm ci\` again.`);
   return join(libDir, release);
 }
 
@@ -122,7 +127,13 @@ export class DynamoDbLocal {
     const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const storage = dataDir ? ['-dbPath', dataDir] : ['-inMemory'];
-    const serverArgs = ['-port', String(options.port), '-sharedDb', '-disableTelemetry', ...storage];
+    const serverArgs = [
+      '-port',
+      String(options.port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...storage,
+    ];
     const javaArgs = [`-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`, '-Xshare:auto'];
     const args = java.hasSourceLauncher
       ? [
@@ -157,7 +168,9 @@ export class DynamoDbLocal {
     try {
       for (;;) {
         if (this.exited) {
-          throw new LocalSetupError(`DynamoDB Local exited during start-up:\n${this.stderrTail.trim()}`);
+          throw new LocalSetupError(
+            `DynamoDB Local exited during start-up:\n${this.stderrTail.trim()}`,
+          );
         }
         try {
           await client.send(new ListTablesCommand({ Limit: 1 }), {
@@ -166,7 +179,9 @@ export class DynamoDbLocal {
           return;
         } catch {
           if (Date.now() > deadline) {
-            throw new LocalSetupError(`DynamoDB Local did not answer within ${START_TIMEOUT_MS / 1000} s.`);
+            throw new LocalSetupError(
+              `DynamoDB Local did not answer within ${START_TIMEOUT_MS / 1000} s.`,
+            );
           }
           await new Promise((r) => setTimeout(r, 100));
         }

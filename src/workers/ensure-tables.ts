@@ -37,7 +37,9 @@ export async function ensureTables(
       created.push(TableName);
     }
     if (ttlAttribute) {
-      const { TimeToLiveDescription } = await client.send(new DescribeTimeToLiveCommand({ TableName }));
+      const { TimeToLiveDescription } = await client.send(
+        new DescribeTimeToLiveCommand({ TableName }),
+      );
       if (TimeToLiveDescription?.TimeToLiveStatus !== 'ENABLED') {
         await client.send(
           new UpdateTimeToLiveCommand({

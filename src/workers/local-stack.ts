@@ -23,7 +23,10 @@ export interface LocalStackOptions {
   readonly inMemory?: boolean;
 }
 
-export async function startLocalStack(config: AppConfig, options: LocalStackOptions = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  config: AppConfig,
+  options: LocalStackOptions = {},
+): Promise<LocalStack> {
   const embedded = config.dynamodb.endpoint
     ? undefined
     : await DynamoDbLocal.start({
@@ -41,7 +44,9 @@ export async function startLocalStack(config: AppConfig, options: LocalStackOpti
       config: localConfig,
       addresses: {
         [embedded ? 'DynamoDB Local' : 'DynamoDB']: localConfig.dynamodb.endpoint!,
-        ...(embedded && !options.inMemory ? { 'DynamoDB data': join(config.localDataDir, 'dynamodb') } : {}),
+        ...(embedded && !options.inMemory
+          ? { 'DynamoDB data': join(config.localDataDir, 'dynamodb') }
+          : {}),
       },
       createdTables,
       stop: async () => {

@@ -12,11 +12,25 @@ class ResultsFileReporter {
 
   onRunComplete(_contexts, results) {
     mkdirSync(join(this.file, '..'), { recursive: true });
-    const { numPassedTests, numFailedTests, numPendingTests, numTotalTests, numFailedTestSuites, numRuntimeErrorTestSuites } = results;
+    const {
+      numPassedTests,
+      numFailedTests,
+      numPendingTests,
+      numTotalTests,
+      numFailedTestSuites,
+      numRuntimeErrorTestSuites,
+    } = results;
     writeFileSync(
       this.file,
       JSON.stringify(
-        { numPassedTests, numFailedTests, numPendingTests, numTotalTests, numFailedTestSuites, numRuntimeErrorTestSuites },
+        {
+          numPassedTests,
+          numFailedTests,
+          numPendingTests,
+          numTotalTests,
+          numFailedTestSuites,
+          numRuntimeErrorTestSuites,
+        },
         null,
         2,
       ),

@@ -19,10 +19,13 @@ import { ENDPOINT_VARIABLE } from './global-setup';
 /** The run's DynamoDB Local; refuses anything that is not on this machine's loopback. */
 export function testEndpoint(): string {
   const endpoint = process.env[ENDPOINT_VARIABLE];
-  if (!endpoint) throw new Error(`${ENDPOINT_VARIABLE} is not set: run the tests with \`npm test\`.`);
+  if (!endpoint)
+    throw new Error(`${ENDPOINT_VARIABLE} is not set: run the tests with \`npm test\`.`);
   const { hostname } = new URL(endpoint);
   if (hostname !== '127.0.0.1' && hostname !== 'localhost') {
-    throw new Error(`Refusing to run tests against ${endpoint}: only a loopback DynamoDB Local is allowed.`);
+    throw new Error(
+      `Refusing to run tests against ${endpoint}: only a loopback DynamoDB Local is allowed.`,
+    );
   }
   return endpoint;
 }

@@ -232,14 +232,12 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
     });
 
     it('turns a failed condition into UserNotFoundError', async () => {
-      dynamodb
-        .on(UpdateCommand)
-        .rejects(
-          new ConditionalCheckFailedException({
-            message: 'The conditional request failed',
-            $metadata: {},
-          }),
-        );
+      dynamodb.on(UpdateCommand).rejects(
+        new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+        }),
+      );
 
       await expect(store.markActivated('nobody')).rejects.toBeInstanceOf(UserNotFoundError);
     });

@@ -53,7 +53,8 @@ export class DynamoDbSessionStore extends SessionStore {
       }),
     );
     const expiresAtSeconds = Item?.[SESSION_TTL_ATTRIBUTE];
-    if (typeof Item?.username !== 'string' || typeof expiresAtSeconds !== 'number') return undefined;
+    if (typeof Item?.username !== 'string' || typeof expiresAtSeconds !== 'number')
+      return undefined;
     // TTL deletion lags by up to days: an expired item still in the table is not a session.
     const expiresAt = new Date(expiresAtSeconds * 1000);
     if (expiresAt <= this.clock.now()) return undefined;
