@@ -2,27 +2,11 @@
  * GET /health: 200 while DynamoDB answers for the user table, 503 when it cannot be
  * reached, never cached.
  */
-import { createServer } from 'node:net';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createApp } from '../../src/app.setup';
+import { freePort as closedPort } from '../support/ports';
 import { createTestApp, testConfig, type TestApp } from '../support/test-app';
-
-/** A loopback port that nothing listens on (it was free a moment ago and is closed again). */
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 describe('GET /health', () => {
   describe('with DynamoDB up', () => {

@@ -39,22 +39,6 @@ export function removeDir(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolvePort(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-}
-
 /** Holds a port on 127.0.0.1 (as something else running would). */
 export async function occupyPort(port: number): Promise<Server> {
   return new Promise((resolveServer, reject) => {
@@ -294,3 +278,5 @@ export async function httpJson(
 
 /** A Node or Java stack frame in the output means an error reached the user unhandled. */
 export const STACK_FRAME = /^\s+at \S/m;
+
+export { freePort } from '../support/ports';
