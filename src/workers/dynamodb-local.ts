@@ -145,7 +145,13 @@ export class DynamoDbLocal {
         ]
       : [...javaArgs, '-jar', join(jarDir, 'DynamoDBLocal.jar'), ...serverArgs];
 
-    const child = spawn('java', args, { cwd: jarDir, stdio: ['pipe', 'pipe', 'pipe'] });
+    // With the watchdog launcher, Java gets its own process group: a Ctrl-C in the terminal
+    // then reaches only Node, which stops the API first and DynamoDB Local after it.
+    const child = spawn('java', args, {
+      cwd: jarDir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: java.hasSourceLauncher,
+    });
     const endpoint = `http://${LOOPBACK}:${options.port}`;
     const local = new DynamoDbLocal(child, endpoint, java.hasSourceLauncher);
     try {

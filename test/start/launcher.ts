@@ -6,10 +6,10 @@
  * Needs `npm run build` first (`npm test` does that in pretest).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const ENTRY = 'dist/src/main.js';
@@ -123,12 +123,31 @@ export class Launcher {
     );
   }
 
-  /** Spawns the compiled entry exactly as `npm start` does (after its build step). */
+  /** Spawns the compiled entry directly. */
   static start(env: NodeJS.ProcessEnv): Launcher {
     const child = spawn(process.execPath, [ENTRY], {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group, so kill() can end whatever it left behind
+    });
+    return new Launcher(child);
+  }
+
+  /**
+   * Runs package.json's `start` script through `sh -c`, as npm does, so that a signal sent
+   * to this child is the signal npm forwards to its script: it must reach Node, not only a
+   * shell that would die and leave Node and Java behind. The script's `node` is this Node.
+   */
+  static startScript(env: NodeJS.ProcessEnv): Launcher {
+    const { scripts } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const child = spawn('/bin/sh', ['-c', scripts.start!], {
+      cwd: REPO_ROOT,
+      env: { ...env, PATH: `${dirname(process.execPath)}:${env.PATH ?? ''}` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     return new Launcher(child);
   }
@@ -183,10 +202,17 @@ export class Launcher {
     return { ...exit, ms: Date.now() - sentAt };
   }
 
-  /** For cleanup: ends the process for sure, whatever state a failed test left it in. */
+  /**
+   * For cleanup: ends the process and its group for sure, whatever state a failed test left
+   * them in (a shell that died and left Node holding our pipes, for one).
+   */
   async kill(): Promise<void> {
     if (!this.running) return;
-    this.child.kill('SIGKILL');
+    try {
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
     await this.closed;
   }
 

@@ -60,7 +60,8 @@ describe('npm start (local launcher)', () => {
     beforeAll(async () => {
       settings = await freshSettings('lifecycle');
       baseUrl = `http://127.0.0.1:${settings.port}`;
-      first = Launcher.start(launcherEnv(settings));
+      // The first run goes through package.json's start script, as `npm start` runs it.
+      first = Launcher.startScript(launcherEnv(settings));
       firstBanner = await first.waitForBanner();
     });
 
@@ -122,7 +123,7 @@ describe('npm start (local launcher)', () => {
       for (const address of addresses) expect(LOOPBACK_ADDRESSES).toContain(address);
     });
 
-    it('stops on SIGTERM with exit code 0 within seconds, ending Java and freeing both ports', async () => {
+    it('stops on SIGTERM to the start script with exit code 0 within seconds, ending Java and freeing both ports', async () => {
       // Arrange
       const javaBefore = javaPidsFor(settings.dataDir);
 
