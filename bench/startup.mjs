@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const REQUESTS = 200;
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 
 const freePort = () =>
   new Promise((resolve) => {
