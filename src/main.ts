@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/app-config';
-import { LocalSetupError } from './workers/dynamodb-local';
+import { LocalSetupError, portInUse } from './workers/dynamodb-local';
 import { type LocalStack, startLocalStack } from './workers/local-stack';
 
 /** Argon2id in node:crypto arrived in Node 24.7; `npm start` brings Node 24 with `npm ci`. */
@@ -39,9 +39,7 @@ async function main(): Promise<void> {
       await app.listen(config.http.port, config.http.host);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw new LocalSetupError(
-          `The API cannot use port ${config.http.port}: it is already in use. Stop what uses it, or set PORT to a free port.`,
-        );
+        throw portInUse('The API', config.http.port, 'PORT');
       }
       throw error;
     }

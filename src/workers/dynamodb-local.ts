@@ -16,12 +16,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CREDENTIALS } from '../platform/dynamodb';
 
-export const LOOPBACK = '127.0.0.1';
+const LOOPBACK = '127.0.0.1';
 const MINIMUM_JAVA = 17;
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-export const JAVA_INSTALL_HINT =
+const JAVA_INSTALL_HINT =
   'DynamoDB Local needs Java 17 or newer. Install a JDK, e.g. `sudo apt-get install openjdk-17-jdk-headless` ' +
   '(Debian/Ubuntu), `brew install openjdk@17` (macOS) or https://adoptium.net, then run the command again. ' +
   'Or point DYNAMODB_ENDPOINT at a DynamoDB you run yourself.';
@@ -40,12 +40,7 @@ export interface DynamoDbLocalOptions {
   readonly dataDir?: string;
 }
 
-interface JavaInfo {
-  readonly major: number;
-  readonly hasSourceLauncher: boolean;
-}
-
-function inspectJava(): JavaInfo {
+function assertJava(): void {
   const version = spawnSync('java', ['-version'], { encoding: 'utf8' });
   if (version.error) {
     const code = (version.error as NodeJS.ErrnoException).code;
@@ -64,22 +59,20 @@ function inspectJava(): JavaInfo {
       `Found Java ${match ? major : '(unknown version)'}, but ${JAVA_INSTALL_HINT}`,
     );
   }
-  const modules = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
-  return { major, hasSourceLauncher: /^jdk\.compiler@/m.test(modules.stdout ?? '') };
+}
+
+export function portInUse(what: string, port: number, variable: string): LocalSetupError {
+  return new LocalSetupError(
+    `${what} cannot use port ${port}: it is already in use. Stop what uses it, or set ${variable} to a free port.`,
+  );
 }
 
 /** Fails fast with a clear message when something already listens on the port. */
-export async function assertPortFree(port: number, what: string, variable: string): Promise<void> {
+async function assertPortFree(port: number, what: string, variable: string): Promise<void> {
   await new Promise<void>((resolvePromise, reject) => {
     const probe = createServer();
     probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new LocalSetupError(
-              `${what} cannot use port ${port}: it is already in use. Stop what uses it, or set ${variable} to a free port.`,
-            )
-          : error,
-      ),
+      reject(error.code === 'EADDRINUSE' ? portInUse(what, port, variable) : error),
     );
     probe.listen({ port, host: LOOPBACK, exclusive: true }, () =>
       probe.close(() => resolvePromise()),
@@ -138,6 +131,25 @@ function compiledLauncher(jarDir: string, classpath: readonly string[]): string 
   }
 }
 
+/**
+ * What `java` runs after its JVM options: the loopback launcher with its stdin watchdog
+ * (compiled and cached, else through the JDK's source-file mode, compiling on each start),
+ * or, on a bare JRE, Amazon's own launcher.
+ */
+function mainArgs(jarDir: string): { readonly args: string[]; readonly watchdog: boolean } {
+  const classpath = [join(jarDir, 'DynamoDBLocal.jar'), join(jarDir, 'DynamoDBLocal_lib', '*')];
+  const compiled = compiledLauncher(jarDir, classpath);
+  if (compiled) {
+    return { args: ['-cp', [compiled, ...classpath].join(':'), LAUNCHER_CLASS], watchdog: true };
+  }
+  // Only asked when the cached class is missing and javac failed: one more JVM start.
+  const modules = spawnSync('java', ['--list-modules'], { encoding: 'utf8' });
+  if (/^jdk\.compiler@/m.test(modules.stdout ?? '')) {
+    return { args: ['-cp', classpath.join(':'), LAUNCHER_SOURCE], watchdog: true };
+  }
+  return { args: ['-jar', join(jarDir, 'DynamoDBLocal.jar')], watchdog: false };
+}
+
 export class DynamoDbLocal {
   private exited = false;
   private stderrTail = '';
@@ -145,7 +157,6 @@ export class DynamoDbLocal {
   private constructor(
     private readonly child: ChildProcess,
     readonly endpoint: string,
-    readonly bindsLoopbackOnly: boolean,
   ) {
     child.once('exit', () => (this.exited = true));
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -155,13 +166,9 @@ export class DynamoDbLocal {
     child.stdout?.resume();
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   /** Starts DynamoDB Local and resolves once it answers requests. */
   static async start(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
-    const java = inspectJava();
+    assertJava();
     await assertPortFree(options.port, 'DynamoDB Local', 'DYNAMODB_LOCAL_PORT');
     const jarDir = jarDirectory();
     const dataDir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
@@ -174,24 +181,22 @@ export class DynamoDbLocal {
       '-disableTelemetry',
       ...storage,
     ];
-    const javaArgs = [`-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`, '-Xshare:auto'];
-    const classpath = [join(jarDir, 'DynamoDBLocal.jar'), join(jarDir, 'DynamoDBLocal_lib', '*')];
-    const compiled = java.hasSourceLauncher ? compiledLauncher(jarDir, classpath) : undefined;
-    const args = compiled
-      ? [...javaArgs, '-cp', [compiled, ...classpath].join(':'), LAUNCHER_CLASS, ...serverArgs]
-      : java.hasSourceLauncher
-        ? [...javaArgs, '-cp', classpath.join(':'), LAUNCHER_SOURCE, ...serverArgs]
-        : [...javaArgs, '-jar', join(jarDir, 'DynamoDBLocal.jar'), ...serverArgs];
+    const main = mainArgs(jarDir);
+    const args = [
+      `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+      '-Xshare:auto',
+      ...main.args,
+      ...serverArgs,
+    ];
 
     // With the watchdog launcher, Java gets its own process group: a Ctrl-C in the terminal
     // then reaches only Node, which stops the API first and DynamoDB Local after it.
     const child = spawn('java', args, {
       cwd: jarDir,
       stdio: ['pipe', 'pipe', 'pipe'],
-      detached: java.hasSourceLauncher,
+      detached: main.watchdog,
     });
-    const endpoint = `http://${LOOPBACK}:${options.port}`;
-    const local = new DynamoDbLocal(child, endpoint, java.hasSourceLauncher);
+    const local = new DynamoDbLocal(child, `http://${LOOPBACK}:${options.port}`);
     try {
       await local.waitUntilReady();
     } catch (error) {
