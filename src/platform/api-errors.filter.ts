@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
-import { DomainError, InvalidUserInputError, StoreBusyError } from '../activation';
+import { DomainError, InvalidUserInputError } from '../activation';
 import { ApiException, type ApiErrorBody } from './api-error';
 
 const DOMAIN_STATUS: Record<string, HttpStatus> = {
@@ -69,6 +69,9 @@ function isBodyParserError(error: unknown): error is BodyParserError {
   );
 }
 
+/** Codes of 503s that pass by themselves, and how long a client should wait before retrying. */
+const RETRY_AFTER_SECONDS: Record<string, number> = { STORE_BUSY: 1, DEPENDENCY_UNAVAILABLE: 5 };
+
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -90,28 +93,26 @@ const TRANSIENT_AWS_ERRORS = new Set([
  * DynamoDB (or another AWS service) is unreachable, throttling or failing on its side:
  * not the client's fault and likely to pass, so a 503 with Retry-After, not a 500.
  */
-function isDependencyUnavailable(error: unknown, depth = 0): boolean {
+function isDependencyUnavailable(error: unknown): boolean {
   // Duck-typed, not `instanceof Error`: system errors may come from another realm.
-  if (typeof error !== 'object' || error === null || depth > 3) return false;
-  const { name, code, $fault, $retryable, $metadata, cause } = error as {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, code, $fault, $retryable, $metadata } = error as {
     name?: unknown;
     code?: unknown;
     $fault?: unknown;
     $retryable?: unknown;
     $metadata?: { httpStatusCode?: number };
-    cause?: unknown;
   };
   return (
     (typeof code === 'string' && UNREACHABLE_CODES.has(code)) ||
-    // An SDK call that never got an HTTP answer, whatever wrapped the network error.
+    // An SDK call that never got an HTTP answer: a network failure, even when the SDK has
+    // wrapped it and lost its `code` (as it does for errors from another realm).
     (typeof $metadata === 'object' &&
       $metadata !== null &&
       $metadata.httpStatusCode === undefined) ||
     (typeof name === 'string' && TRANSIENT_AWS_ERRORS.has(name)) ||
     $fault === 'server' ||
-    Boolean($retryable) ||
-    // The SDK wraps a network error in "AWS SDK error wrapper for ..." once retries are spent.
-    isDependencyUnavailable(cause, depth + 1)
+    Boolean($retryable)
   );
 }
 
@@ -130,8 +131,8 @@ export class ApiErrorsFilter implements ExceptionFilter {
     if (body.statusCode >= 500) {
       this.logger.error({ err: exception, code: body.code }, 'request failed');
     }
-    if (exception instanceof StoreBusyError) response.setHeader('Retry-After', '1');
-    if (body.code === 'DEPENDENCY_UNAVAILABLE') response.setHeader('Retry-After', '5');
+    const retryAfter = RETRY_AFTER_SECONDS[body.code];
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
     if (response.headersSent) return;
     response.status(body.statusCode).json({ ...body, requestId: request.id });
   }
