@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import request, { type Response } from 'supertest';
+import { normaliseUsername } from '../../src/activation';
+import { USER_EMAIL_KEY, USER_KEY } from '../../src/users/persistence/user-tables';
 import type { TestApp } from '../support/test-app';
 
 export interface Registration {
@@ -50,37 +52,30 @@ export async function activatedUser(
   overrides: Partial<Registration> = {},
 ): Promise<Registration> {
   const registration = await registered(api, overrides);
-  await api.tables.users.markActivated(registration.username.trim().toLowerCase());
+  await api.tables.users.markActivated(normaliseUsername(registration.username));
   return registration;
 }
 
-export async function userItem(
+async function item(
   api: TestApp,
-  username: string,
+  table: keyof TestApp['config']['dynamodb']['tables'],
+  key: Record<string, string>,
 ): Promise<Record<string, unknown> | undefined> {
   const { Item } = await api.tables.documentClient.send(
     new GetCommand({
-      TableName: api.config.dynamodb.tables.users,
-      Key: { username },
+      TableName: api.config.dynamodb.tables[table],
+      Key: key,
       ConsistentRead: true,
     }),
   );
   return Item;
 }
 
-export async function userEmailItem(
-  api: TestApp,
-  emailKey: string,
-): Promise<Record<string, unknown> | undefined> {
-  const { Item } = await api.tables.documentClient.send(
-    new GetCommand({
-      TableName: api.config.dynamodb.tables.userEmails,
-      Key: { email: emailKey },
-      ConsistentRead: true,
-    }),
-  );
-  return Item;
-}
+export const userItem = (api: TestApp, username: string) =>
+  item(api, 'users', { [USER_KEY]: username });
+
+export const userEmailItem = (api: TestApp, emailKey: string) =>
+  item(api, 'userEmails', { [USER_EMAIL_KEY]: emailKey });
 
 export async function allItems(
   api: TestApp,

@@ -5,6 +5,15 @@
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
+const COUNTS = [
+  'numPassedTests',
+  'numFailedTests',
+  'numPendingTests',
+  'numTotalTests',
+  'numFailedTestSuites',
+  'numRuntimeErrorTestSuites',
+];
+
 class ResultsFileReporter {
   constructor(globalConfig) {
     this.file = join(globalConfig.rootDir, 'reports', 'jest-results.json');
@@ -12,29 +21,8 @@ class ResultsFileReporter {
 
   onRunComplete(_contexts, results) {
     mkdirSync(join(this.file, '..'), { recursive: true });
-    const {
-      numPassedTests,
-      numFailedTests,
-      numPendingTests,
-      numTotalTests,
-      numFailedTestSuites,
-      numRuntimeErrorTestSuites,
-    } = results;
-    writeFileSync(
-      this.file,
-      JSON.stringify(
-        {
-          numPassedTests,
-          numFailedTests,
-          numPendingTests,
-          numTotalTests,
-          numFailedTestSuites,
-          numRuntimeErrorTestSuites,
-        },
-        null,
-        2,
-      ),
-    );
+    const counts = Object.fromEntries(COUNTS.map((key) => [key, results[key]]));
+    writeFileSync(this.file, JSON.stringify(counts, null, 2));
   }
 }
 
