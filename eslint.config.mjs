@@ -64,6 +64,44 @@ export default tseslint.config(
     },
   },
   {
+    // Lambdas stay thin: the core, the framework-free DynamoDB adapter and each other.
+    // Never Nest, never the API's modules, never the local stand-ins.
+    files: ['lambdas/**/*.ts'],
+    ignores: ['lambdas/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'lambdas/ never loads Nest.' },
+            {
+              regex: String.raw`^(\.\./)+src/(?!activation(/|$)|users/persistence/)`,
+              message: 'lambdas/ imports only src/activation and src/users/persistence.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The DynamoDB adapter is shared with the Lambdas, so it stays framework-free too.
+    files: ['src/users/persistence/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'The persistence adapter is framework-free.' },
+            {
+              group: ['class-validator', 'class-transformer', 'express'],
+              message: 'The persistence adapter is framework-free.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     ...jest.configs['flat/recommended'],
     rules: {
