@@ -70,3 +70,62 @@ export class StoreBusyError extends DomainError {
     super('The user store is busy with conflicting writes; try again.', options);
   }
 }
+
+/**
+ * Errors of the activation-mail task. Their `name` is what a state machine's Retry and
+ * Catch match on (Lambda reports it as the error type), so renaming one is a breaking
+ * change of the `.asl.json`.
+ */
+
+/** Another attempt holds the send claim and its lease has not ended; retry later. */
+export class ActivationMailInProgressError extends DomainError {
+  readonly code = 'ACTIVATION_MAIL_IN_PROGRESS';
+  constructor(readonly username: string) {
+    super(`An activation mail for '${username}' is being sent by another attempt.`);
+  }
+}
+
+/** SES did not take the mail (or we cannot tell whether it did); retryable. */
+export class MailDeliveryError extends DomainError {
+  readonly code = 'MAIL_DELIVERY_FAILED';
+  constructor(
+    readonly username: string,
+    /** True when SES may have sent it: the claim is then kept until its lease ends. */
+    readonly outcomeUnknown: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      outcomeUnknown
+        ? `Sending the activation mail for '${username}' failed with an unknown outcome; a retry resends after the lease ends.`
+        : `The mail service refused the activation mail for '${username}'.`,
+      options,
+    );
+  }
+}
+
+/** The store failed under a task (throttling, network); retryable. */
+export class UserStoreError extends DomainError {
+  readonly code = 'USER_STORE_FAILED';
+  constructor(options?: { cause?: unknown }) {
+    super('The user store failed; try again.', options);
+  }
+}
+
+/** The user's link base is not on the configured allow-list: never mail it. Not retryable. */
+export class ActivationUrlBaseNotAllowedError extends DomainError {
+  readonly code = 'ACTIVATION_URL_BASE_NOT_ALLOWED';
+  constructor(readonly activationUrlBase: string) {
+    super(`The activation URL base '${activationUrlBase}' is not on the allow-list.`);
+  }
+}
+
+/**
+ * Unknown user, wrong token or expired token: deliberately one error, so a link reveals
+ * nothing about which accounts exist.
+ */
+export class InvalidActivationLinkError extends DomainError {
+  readonly code = 'ACTIVATION_LINK_INVALID';
+  constructor() {
+    super('This activation link is not valid or has expired.');
+  }
+}

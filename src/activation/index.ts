@@ -2,11 +2,18 @@
  * The activation core: framework-free (no Nest, no Lambda, no AWS SDK). Adapters in
  * src/users, src/workers and lambdas/ implement its ports and call its use cases.
  */
+export * from './account-activation.service';
+export * from './activation-mail';
 export * from './activation-status';
+export * from './activation-token';
 export * from './activation.errors';
 export * from './clock.port';
+export * from './get-activation-status.service';
+export * from './html';
+export * from './mailer.port';
 export * from './password-hasher';
 export * from './registration.service';
+export * from './send-activation-mail.service';
 export * from './sign-in.service';
 export * from './user';
 export * from './user-rules';

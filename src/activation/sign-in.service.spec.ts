@@ -1,6 +1,7 @@
 import { ActivationStatus } from './activation-status';
 import { AccountNotActivatedError, InvalidCredentialsError } from './activation.errors';
 import { SignInService } from './sign-in.service';
+import { activateDirectly } from './testing/activate-directly';
 import { FakePasswordHasher } from './testing/fake-password-hasher';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 
@@ -136,7 +137,7 @@ describe('SignInService', () => {
       AccountNotActivatedError,
     );
 
-    await store.markActivated('alice');
+    await activateDirectly(store, 'alice');
 
     await expect(service.signIn('alice', PASSWORD)).resolves.toMatchObject({
       activationStatus: ActivationStatus.DONE,

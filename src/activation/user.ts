@@ -14,6 +14,16 @@ export interface UserRecord {
   readonly activationUrlBase: string;
   /** ISO-8601 instant. */
   readonly createdAt: string;
+  /** SHA-256 (hex) of the live activation token; kept after activation. */
+  readonly activationTokenHash?: string;
+  /** ISO-8601 instant after which the token no longer activates. */
+  readonly activationTokenExpiresAt?: string;
+  /** The send attempt that holds the right to mail this user, until its lease ends. */
+  readonly mailClaimId?: string;
+  /** ISO-8601 instant; after it another attempt may take the claim over. */
+  readonly mailClaimExpiresAt?: string;
+  readonly activationMailSentAt?: string;
+  readonly activatedAt?: string;
 }
 
 /** What the API shows of a user. */

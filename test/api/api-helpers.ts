@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import request, { type Response } from 'supertest';
 import { normaliseUsername } from '../../src/activation';
+import { activateDirectly } from '../../src/activation/testing/activate-directly';
 import { USER_EMAIL_KEY, USER_KEY } from '../../src/users/persistence/user-tables';
 import type { TestApp } from '../support/test-app';
 
@@ -52,7 +53,7 @@ export async function activatedUser(
   overrides: Partial<Registration> = {},
 ): Promise<Registration> {
   const registration = await registered(api, overrides);
-  await api.tables.users.markActivated(normaliseUsername(registration.username));
+  await activateDirectly(api.tables.users, normaliseUsername(registration.username));
   return registration;
 }
 

@@ -1,10 +1,4 @@
-import {
-  ActivationStatus,
-  EmailTakenError,
-  type UserRecord,
-  UsernameTakenError,
-  UserNotFoundError,
-} from '..';
+import { ActivationStatus, EmailTakenError, type UserRecord, UsernameTakenError } from '..';
 import { InMemoryUserStore } from './in-memory-user-store';
 
 // The fake must keep the real store's contract, or the core's tests prove nothing.
@@ -62,20 +56,6 @@ describe('InMemoryUserStore', () => {
     await expect(
       store.create({ ...alice, username: 'carol', email: 'carol@example.org' }),
     ).resolves.toBeUndefined();
-  });
-
-  it('sets the status of a user to DONE', async () => {
-    await store.create(alice);
-
-    await store.markActivated('alice');
-
-    await expect(store.findByUsername('alice')).resolves.toMatchObject({
-      activationStatus: ActivationStatus.DONE,
-    });
-  });
-
-  it('refuses to activate an unknown user with UserNotFoundError', async () => {
-    await expect(store.markActivated('nobody')).rejects.toThrow(UserNotFoundError);
   });
 
   it('hands out copies, so a caller cannot change what is stored', async () => {

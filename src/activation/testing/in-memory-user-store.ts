@@ -1,17 +1,21 @@
 import {
+  type ActivationMailClaim,
   ActivationStatus,
+  type ClaimOutcome,
   EmailTakenError,
   emailKey,
   type UserRecord,
   UsernameTakenError,
-  UserNotFoundError,
   UserStore,
 } from '..';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The UserStore port in memory, for tests of the core. It keeps the real store's contract:
  * the username and the email key are claimed together or not at all, the username is
- * checked first, and records go in and come out as copies.
+ * checked first, every status change checks its condition, and records go in and come
+ * out as copies.
  */
 export class InMemoryUserStore extends UserStore {
   private readonly users = new Map<string, UserRecord>();
@@ -31,14 +35,73 @@ export class InMemoryUserStore extends UserStore {
     return user ? { ...user } : undefined;
   }
 
-  async markActivated(username: string): Promise<void> {
+  async claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome> {
     const user = this.users.get(username);
-    if (!user) throw new UserNotFoundError(username);
-    this.users.set(username, { ...user, activationStatus: ActivationStatus.DONE });
+    if (!user) return { claimed: false, reason: 'NOT_FOUND' };
+    if (user.activationStatus !== ActivationStatus.NONE) {
+      return { claimed: false, reason: 'NOT_NONE' };
+    }
+    if (user.mailClaimExpiresAt !== undefined && user.mailClaimExpiresAt > claim.now) {
+      return { claimed: false, reason: 'HELD' };
+    }
+    this.update(username, {
+      mailClaimId: claim.claimId,
+      mailClaimExpiresAt: claim.leaseExpiresAt,
+      activationTokenHash: claim.tokenHash,
+      activationTokenExpiresAt: claim.tokenExpiresAt,
+    });
+    return { claimed: true };
+  }
+
+  async releaseActivationMailClaim(username: string, claimId: string): Promise<void> {
+    if (this.users.get(username)?.mailClaimId !== claimId) return;
+    this.update(username, { mailClaimId: undefined, mailClaimExpiresAt: undefined });
+  }
+
+  async markMailSent(username: string, claimId: string, sentAt: string): Promise<boolean> {
+    const user = this.users.get(username);
+    if (user?.mailClaimId !== claimId || user.activationStatus !== ActivationStatus.NONE) {
+      return false;
+    }
+    this.update(username, {
+      activationStatus: ActivationStatus.MAIL_SENT,
+      activationMailSentAt: sentAt,
+      mailClaimId: undefined,
+      mailClaimExpiresAt: undefined,
+    });
+    return true;
+  }
+
+  async activate(username: string, tokenHash: string, now: string): Promise<boolean> {
+    const user = this.users.get(username);
+    if (
+      !user ||
+      user.activationStatus === ActivationStatus.DONE ||
+      user.activationTokenHash !== tokenHash ||
+      !user.activationTokenExpiresAt ||
+      user.activationTokenExpiresAt <= now
+    ) {
+      return false;
+    }
+    this.update(username, {
+      activationStatus: ActivationStatus.DONE,
+      activatedAt: now,
+      mailClaimId: undefined,
+      mailClaimExpiresAt: undefined,
+    });
+    return true;
   }
 
   /** Every stored record, for assertions. */
   all(): UserRecord[] {
     return [...this.users.values()].map((user) => ({ ...user }));
+  }
+
+  private update(username: string, changes: Partial<Mutable<UserRecord>>): void {
+    const next: Mutable<UserRecord> = { ...this.users.get(username)!, ...changes };
+    for (const key of Object.keys(changes) as (keyof UserRecord)[]) {
+      if (next[key] === undefined) delete next[key];
+    }
+    this.users.set(username, next);
   }
 }

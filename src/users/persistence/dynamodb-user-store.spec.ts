@@ -1,5 +1,4 @@
 import {
-  ConditionalCheckFailedException,
   DynamoDBClient,
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
@@ -8,19 +7,21 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { testConfig, TestTables } from '../../../test/support/test-app';
 import {
   ActivationStatus,
   EmailTakenError,
+  hashActivationToken,
   StoreBusyError,
   UsernameTakenError,
-  UserNotFoundError,
   type UserRecord,
 } from '../../activation';
+import { activateDirectly } from '../../activation/testing/activate-directly';
 import { CorruptUserItemError, DynamoDbUserStore } from './dynamodb-user-store';
+
+const NOW = new Date('2026-03-01T09:00:00.000Z');
 
 const TABLES = { users: 'User', userEmails: 'UserEmail' };
 
@@ -216,39 +217,6 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
       await expect(finding).rejects.toMatchObject({ username: 'alice' });
     });
   });
-
-  describe('markActivated', () => {
-    it('sets the status to DONE only on an existing item', async () => {
-      dynamodb.on(UpdateCommand).resolves({});
-
-      await store.markActivated('alice');
-
-      expect(dynamodb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
-        TableName: 'User',
-        Key: { username: 'alice' },
-        ConditionExpression: 'attribute_exists(#key)',
-        ExpressionAttributeValues: { ':done': 'DONE' },
-      });
-    });
-
-    it('turns a failed condition into UserNotFoundError', async () => {
-      dynamodb.on(UpdateCommand).rejects(
-        new ConditionalCheckFailedException({
-          message: 'The conditional request failed',
-          $metadata: {},
-        }),
-      );
-
-      await expect(store.markActivated('nobody')).rejects.toBeInstanceOf(UserNotFoundError);
-    });
-
-    it('lets other errors through unchanged', async () => {
-      const error = new Error('socket hang up');
-      dynamodb.on(UpdateCommand).rejects(error);
-
-      await expect(store.markActivated('alice')).rejects.toBe(error);
-    });
-  });
 });
 
 describe('DynamoDbUserStore on DynamoDB Local', () => {
@@ -262,12 +230,6 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
     await tables.drop();
   });
 
-  it('refuses to activate an unknown user with UserNotFoundError, creating no item', async () => {
-    await expect(tables.users.markActivated('nobody')).rejects.toBeInstanceOf(UserNotFoundError);
-
-    await expect(tables.users.findByUsername('nobody')).resolves.toBeUndefined();
-  });
-
   it('stores a user, finds it and activates it', async () => {
     await tables.users.create({
       ...alice,
@@ -275,13 +237,16 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
       email: 'round-trip@example.org',
     });
 
-    await tables.users.markActivated('round-trip');
+    const token = await activateDirectly(tables.users, 'round-trip', NOW);
 
     await expect(tables.users.findByUsername('round-trip')).resolves.toEqual({
       ...alice,
       username: 'round-trip',
       email: 'round-trip@example.org',
       activationStatus: ActivationStatus.DONE,
+      activationTokenHash: hashActivationToken(token),
+      activationTokenExpiresAt: '2026-03-01T10:00:00.000Z',
+      activatedAt: NOW.toISOString(),
     });
   });
 

@@ -15,15 +15,17 @@ import {
   GetCommand,
   TransactWriteCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type ActivationMailClaim,
   ActivationStatus,
+  type ClaimOutcome,
   EmailTakenError,
   emailKey,
   isActivationStatus,
   StoreBusyError,
   UsernameTakenError,
-  UserNotFoundError,
   type UserRecord,
   UserStore,
 } from '../../activation';
@@ -107,20 +109,89 @@ export class DynamoDbUserStore extends UserStore {
     return Item ? toUserRecord(Item) : undefined;
   }
 
-  async markActivated(username: string): Promise<void> {
+  async claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome> {
+    const claimed = await this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression:
+        'SET mailClaimId = :claimId, mailClaimExpiresAt = :leaseEnd, ' +
+        'activationTokenHash = :tokenHash, activationTokenExpiresAt = :tokenEnd',
+      ConditionExpression:
+        'attribute_exists(#key) AND activationStatus = :none AND ' +
+        '(attribute_not_exists(mailClaimExpiresAt) OR mailClaimExpiresAt <= :now)',
+      ExpressionAttributeNames: { '#key': USER_KEY },
+      ExpressionAttributeValues: {
+        ':claimId': claim.claimId,
+        ':leaseEnd': claim.leaseExpiresAt,
+        ':tokenHash': claim.tokenHash,
+        ':tokenEnd': claim.tokenExpiresAt,
+        ':none': ActivationStatus.NONE,
+        ':now': claim.now,
+      },
+    });
+    if (claimed) return { claimed: true };
+    // Which part of the condition failed: read it back (a race in between only changes
+    // which of the three refusals is reported, never whether the claim was taken).
+    const user = await this.findByUsername(username);
+    if (!user) return { claimed: false, reason: 'NOT_FOUND' };
+    if (user.activationStatus !== ActivationStatus.NONE)
+      return { claimed: false, reason: 'NOT_NONE' };
+    return { claimed: false, reason: 'HELD' };
+  }
+
+  async releaseActivationMailClaim(username: string, claimId: string): Promise<void> {
+    await this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression: 'REMOVE mailClaimId, mailClaimExpiresAt',
+      ConditionExpression: 'mailClaimId = :claimId',
+      ExpressionAttributeValues: { ':claimId': claimId },
+    });
+  }
+
+  async markMailSent(username: string, claimId: string, sentAt: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression:
+        'SET activationStatus = :sent, activationMailSentAt = :sentAt ' +
+        'REMOVE mailClaimId, mailClaimExpiresAt',
+      ConditionExpression: 'mailClaimId = :claimId AND activationStatus = :none',
+      ExpressionAttributeValues: {
+        ':claimId': claimId,
+        ':sent': ActivationStatus.MAIL_SENT,
+        ':sentAt': sentAt,
+        ':none': ActivationStatus.NONE,
+      },
+    });
+  }
+
+  async activate(username: string, tokenHash: string, now: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression:
+        'SET activationStatus = :done, activatedAt = :now REMOVE mailClaimId, mailClaimExpiresAt',
+      ConditionExpression:
+        'activationTokenHash = :tokenHash AND activationTokenExpiresAt > :now AND ' +
+        'activationStatus IN (:none, :sent)',
+      ExpressionAttributeValues: {
+        ':done': ActivationStatus.DONE,
+        ':now': now,
+        ':tokenHash': tokenHash,
+        ':none': ActivationStatus.NONE,
+        ':sent': ActivationStatus.MAIL_SENT,
+      },
+    });
+  }
+
+  /** @returns false when the condition did not hold; other errors are thrown */
+  private async conditionalUpdate(
+    input: Omit<UpdateCommandInput, 'TableName' | 'Key'> & { Key: Record<string, string> },
+  ): Promise<boolean> {
+    // An empty key is a ValidationException in DynamoDB; no such user exists.
+    if (input.Key[USER_KEY] === '') return false;
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tables.users,
-          Key: { [USER_KEY]: username },
-          UpdateExpression: 'SET activationStatus = :done',
-          ConditionExpression: 'attribute_exists(#key)',
-          ExpressionAttributeNames: { '#key': USER_KEY },
-          ExpressionAttributeValues: { ':done': ActivationStatus.DONE },
-        }),
-      );
+      await this.client.send(new UpdateCommand({ ...input, TableName: this.tables.users }));
+      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new UserNotFoundError(username);
+      if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
   }
@@ -148,5 +219,29 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
   ) {
     throw new CorruptUserItemError(String(item.username));
   }
-  return { username, email, name, passwordHash, activationStatus, activationUrlBase, createdAt };
+  const optional = Object.fromEntries(
+    OPTIONAL_TEXT_FIELDS.flatMap((key) => {
+      const value = text(key);
+      return value === undefined ? [] : [[key, value]];
+    }),
+  );
+  return {
+    username,
+    email,
+    name,
+    passwordHash,
+    activationStatus,
+    activationUrlBase,
+    createdAt,
+    ...optional,
+  };
 }
+
+const OPTIONAL_TEXT_FIELDS = [
+  'activationTokenHash',
+  'activationTokenExpiresAt',
+  'mailClaimId',
+  'mailClaimExpiresAt',
+  'activationMailSentAt',
+  'activatedAt',
+] as const satisfies readonly (keyof UserRecord)[];

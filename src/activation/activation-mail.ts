@@ -1,0 +1,65 @@
+/**
+ * The activation mail: subject, plain-text and HTML parts. Everything the user typed is
+ * HTML-escaped in the HTML part, and the link's query values are URL-encoded, so a name
+ * like `<img src=x onerror=alert(1)>` arrives as text.
+ */
+import { escapeHtml } from './html';
+
+export const ACTIVATION_MAIL_SUBJECT = 'Activate your Digital Card Store account';
+
+export interface OutgoingMail {
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+export interface ActivationMailContent {
+  readonly to: string;
+  readonly name: string;
+  readonly username: string;
+  /** From the user record; checked against the allow-list before this is called. */
+  readonly activationUrlBase: string;
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+/** `base?username=...&token=...`, both values URL-encoded. */
+export function activationLink(base: string, username: string, token: string): string {
+  return `${base}?username=${encodeURIComponent(username)}&token=${encodeURIComponent(token)}`;
+}
+
+function expiryText(expiresAt: Date): string {
+  return `${expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+export function renderActivationMail(content: ActivationMailContent): OutgoingMail {
+  const link = activationLink(content.activationUrlBase, content.username, content.token);
+  const expires = expiryText(content.expiresAt);
+  const text = [
+    `Dear ${content.name},`,
+    '',
+    `thank you for registering at the Digital Card Store. To activate your account "${content.username}", open this link and press "Activate my account":`,
+    '',
+    link,
+    '',
+    `The link is valid until ${expires}. If you did not register, ignore this mail; nothing happens without the click.`,
+    '',
+    'Digital Card Store',
+    '',
+  ].join('\n');
+  const html = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${escapeHtml(ACTIVATION_MAIL_SUBJECT)}</title></head>
+<body style="font-family: sans-serif; line-height: 1.5">
+<p>Dear ${escapeHtml(content.name)},</p>
+<p>thank you for registering at the Digital Card Store. To activate your account &quot;${escapeHtml(content.username)}&quot;, open this link and press &quot;Activate my account&quot;:</p>
+<p><a href="${escapeHtml(link)}">Activate my account</a></p>
+<p>If the link does not open, copy this address into your browser:<br>${escapeHtml(link)}</p>
+<p>The link is valid until ${escapeHtml(expires)}. If you did not register, ignore this mail; nothing happens without the click.</p>
+<p>Digital Card Store</p>
+</body>
+</html>
+`;
+  return { to: content.to, subject: ACTIVATION_MAIL_SUBJECT, text, html };
+}

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { renderActivationMail } from './activation-mail';
+import { ActivationStatus } from './activation-status';
+import {
+  ActivationMailInProgressError,
+  ActivationUrlBaseNotAllowedError,
+  DomainError,
+  MailDeliveryError,
+  UserNotFoundError,
+  UserStoreError,
+} from './activation.errors';
+import { mintActivationToken } from './activation-token';
+import type { Clock } from './clock.port';
+import { type Mailer, MailNotSentError } from './mailer.port';
+import type { UserStore } from './user-store.port';
+
+export interface ActivationMailSettings {
+  /** How long a mailed link activates. */
+  readonly tokenTtlSeconds: number;
+  /**
+   * How long a send attempt owns the right to mail a user. Longer than one attempt can
+   * take (the Lambda's timeout); shorter than the state machine keeps retrying.
+   */
+  readonly claimLeaseSeconds: number;
+  /** Link bases a mail may point at (the registration API's `/activate`). */
+  readonly allowedActivationUrlBases: readonly string[];
+}
+
+export type SendActivationMailOutcome =
+  | { readonly sent: true }
+  /** Nothing to do: the user is not (any more) in status NONE. */
+  | { readonly sent: false; readonly status: ActivationStatus };
+
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
+/**
+ * Use case: send the activation mail to a NONE user, at most once per claim.
+ *
+ * 1. Claim the send with a conditional write that also stores the new token's hash.
+ *    Of two racing attempts (a duplicated stream record, a retried task) only one wins;
+ *    the other gets ActivationMailInProgressError and retries later, by which time the
+ *    status is MAIL_SENT and it has nothing to do.
+ * 2. Send through the Mailer. If SES refused the mail, the claim is released so the
+ *    retry can go at once; if the outcome is unknown, the claim is kept until its lease
+ *    ends, so a crash or timeout after SES accepted the mail cannot cause a second mail
+ *    right away, and cannot leave the user without one for good either.
+ * 3. Mark MAIL_SENT (conditional on still holding the claim).
+ */
+export class SendActivationMailService {
+  private readonly allowedBases: ReadonlySet<string>;
+
+  constructor(
+    private readonly store: UserStore,
+    private readonly mailer: Mailer,
+    private readonly clock: Clock,
+    private readonly settings: ActivationMailSettings,
+  ) {
+    this.allowedBases = new Set(settings.allowedActivationUrlBases.map(withoutTrailingSlash));
+  }
+
+  /**
+   * @throws UserNotFoundError, ActivationUrlBaseNotAllowedError (not retryable)
+   * @throws ActivationMailInProgressError, MailDeliveryError, UserStoreError (retryable)
+   */
+  async send(username: string): Promise<SendActivationMailOutcome> {
+    const user = await this.storeCall(() => this.store.findByUsername(username));
+    if (!user) throw new UserNotFoundError(username);
+    if (user.activationStatus !== ActivationStatus.NONE) {
+      return { sent: false, status: user.activationStatus };
+    }
+    if (!this.allowedBases.has(withoutTrailingSlash(user.activationUrlBase))) {
+      throw new ActivationUrlBaseNotAllowedError(user.activationUrlBase);
+    }
+
+    const now = this.clock.now();
+    const token = mintActivationToken();
+    const claimId = randomUUID();
+    const tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlSeconds * 1000);
+    const outcome = await this.storeCall(() =>
+      this.store.claimActivationMail(username, {
+        claimId,
+        tokenHash: token.hash,
+        tokenExpiresAt: tokenExpiresAt.toISOString(),
+        leaseExpiresAt: new Date(
+          now.getTime() + this.settings.claimLeaseSeconds * 1000,
+        ).toISOString(),
+        now: now.toISOString(),
+      }),
+    );
+    if (!outcome.claimed) {
+      if (outcome.reason === 'HELD') throw new ActivationMailInProgressError(username);
+      if (outcome.reason === 'NOT_FOUND') throw new UserNotFoundError(username);
+      const current = await this.storeCall(() => this.store.findByUsername(username));
+      if (!current) throw new UserNotFoundError(username);
+      return { sent: false, status: current.activationStatus };
+    }
+
+    const mail = renderActivationMail({
+      to: user.email,
+      name: user.name,
+      username: user.username,
+      activationUrlBase: withoutTrailingSlash(user.activationUrlBase),
+      token: token.token,
+      expiresAt: tokenExpiresAt,
+    });
+    try {
+      await this.mailer.send(mail);
+    } catch (error) {
+      if (error instanceof MailNotSentError) {
+        // Best effort: if the release fails too, the lease still ends the claim.
+        await this.store.releaseActivationMailClaim(username, claimId).catch(() => undefined);
+        throw new MailDeliveryError(username, false, { cause: error });
+      }
+      throw new MailDeliveryError(username, true, { cause: error });
+    }
+
+    // The mail is out. If this write fails, the claim stays until its lease ends and a
+    // retry finds MAIL_SENT or, after the lease, mails again: the one case of a second
+    // mail, needing SES to succeed and DynamoDB to fail in the same attempt.
+    await this.storeCall(() => this.store.markMailSent(username, claimId, now.toISOString()));
+    return { sent: true };
+  }
+
+  private async storeCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      throw new UserStoreError({ cause: error });
+    }
+  }
+}
