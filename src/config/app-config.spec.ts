@@ -31,6 +31,17 @@ describe('loadConfig', () => {
         localDataDir: '.local-data',
         session: { ttlSeconds: 12 * 3600, secureCookie: false },
         logLevel: 'info',
+        activation: {
+          fromAddress: 'Digital Card Store <no-reply@card-store.example>',
+          tokenTtlSeconds: 72 * 3600,
+          claimLeaseSeconds: 60,
+        },
+        stepFunctions: {
+          endpoint: undefined,
+          localPort: 8083,
+          stateMachineName: 'SF_CardStore_SendUserActivationMail',
+        },
+        ses: { endpoint: undefined, localPort: 8005 },
       });
     });
 
@@ -53,6 +64,14 @@ describe('loadConfig', () => {
       SESSION_TABLE_NAME: 'prod_User-Session',
       SESSION_TTL_SECONDS: '3600',
       LOG_LEVEL: 'debug',
+      FROM_ADDRESS: 'Cards <cards@mail.example>',
+      ACTIVATION_TOKEN_TTL_SECONDS: '3600',
+      ACTIVATION_MAIL_LEASE_SECONDS: '30',
+      SFN_ENDPOINT: 'http://127.0.0.1:9083/',
+      SFN_LOCAL_PORT: '9084',
+      STATE_MACHINE_NAME: 'Staging_SendMail',
+      SES_ENDPOINT: 'http://127.0.0.1:9005',
+      SES_LOCAL_PORT: '9006',
     });
 
     expect(config).toEqual({
@@ -71,6 +90,17 @@ describe('loadConfig', () => {
       localDataDir: '/var/lib/card-store',
       session: { ttlSeconds: 3600, secureCookie: true },
       logLevel: 'debug',
+      activation: {
+        fromAddress: 'Cards <cards@mail.example>',
+        tokenTtlSeconds: 3600,
+        claimLeaseSeconds: 30,
+      },
+      stepFunctions: {
+        endpoint: 'http://127.0.0.1:9083',
+        localPort: 9084,
+        stateMachineName: 'Staging_SendMail',
+      },
+      ses: { endpoint: 'http://127.0.0.1:9005', localPort: 9006 },
     });
   });
 
@@ -141,6 +171,17 @@ describe('loadConfig', () => {
       ['LOG_LEVEL', 'INFO'],
       ['HOST', ''],
       ['HOST', ' '],
+      ['FROM_ADDRESS', 'nobody'],
+      ['FROM_ADDRESS', 'a@b.example\r\nBcc: x@y.example'],
+      ['FROM_ADDRESS', 'Name <not an address>'],
+      ['ACTIVATION_TOKEN_TTL_SECONDS', '60'],
+      ['ACTIVATION_MAIL_LEASE_SECONDS', '1'],
+      ['SFN_ENDPOINT', '127.0.0.1:8083'],
+      ['SFN_LOCAL_PORT', '0'],
+      ['STATE_MACHINE_NAME', 'has space'],
+      ['STATE_MACHINE_NAME', 'x'.repeat(81)],
+      ['SES_ENDPOINT', 'smtp://127.0.0.1'],
+      ['SES_LOCAL_PORT', '65536'],
     ])('refuses %s=%j with a ConfigError naming the variable and the value', (name, value) => {
       const error = configErrorOf({ [name]: value });
 

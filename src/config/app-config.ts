@@ -24,6 +24,13 @@ const TABLE_NAME_MESSAGE = '$property must be 3-255 characters of A-Z, a-z, 0-9,
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 const HTTP_URL_MESSAGE = '$property must be an absolute http(s) URL without query or fragment';
 
+/** `addr@domain` or `Display Name <addr@domain>`, as SES takes a Source. */
+const MAIL_ADDRESS = /^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+const MAIL_ADDRESS_MESSAGE =
+  '$property must be an address like no-reply@example.org or "Name <no-reply@example.org>"';
+const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const STATE_MACHINE_NAME_MESSAGE = '$property must be 1-80 characters of A-Z, a-z, 0-9, "-", "_"';
+
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) =>
@@ -88,6 +95,47 @@ class EnvironmentVariables {
 
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
+
+  @IsString()
+  @Matches(MAIL_ADDRESS, { message: MAIL_ADDRESS_MESSAGE })
+  FROM_ADDRESS = 'Digital Card Store <no-reply@card-store.example>';
+
+  @Transform(toInt)
+  @Min(300)
+  @Max(30 * 24 * 3600)
+  @IsInt({ message: '$property must be an integer' })
+  ACTIVATION_TOKEN_TTL_SECONDS = 72 * 3600;
+
+  @Transform(toInt)
+  @Min(5)
+  @Max(3600)
+  @IsInt({ message: '$property must be an integer' })
+  ACTIVATION_MAIL_LEASE_SECONDS = 60;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(HTTP_URL, { message: HTTP_URL_MESSAGE })
+  SFN_ENDPOINT?: string;
+
+  @Transform(toInt)
+  @Min(1)
+  @Max(65_535)
+  @IsInt({ message: '$property must be an integer' })
+  SFN_LOCAL_PORT = 8083;
+
+  @Matches(STATE_MACHINE_NAME, { message: STATE_MACHINE_NAME_MESSAGE })
+  STATE_MACHINE_NAME = 'SF_CardStore_SendUserActivationMail';
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(HTTP_URL, { message: HTTP_URL_MESSAGE })
+  SES_ENDPOINT?: string;
+
+  @Transform(toInt)
+  @Min(1)
+  @Max(65_535)
+  @IsInt({ message: '$property must be an integer' })
+  SES_LOCAL_PORT = 8005;
 }
 
 export interface TableNames {
@@ -119,6 +167,24 @@ export interface AppConfig {
     readonly secureCookie: boolean;
   };
   readonly logLevel: LogLevel;
+  readonly activation: {
+    /** SES Source of activation mails. */
+    readonly fromAddress: string;
+    readonly tokenTtlSeconds: number;
+    /** How long one send attempt owns the right to mail a user (see SendActivationMailService). */
+    readonly claimLeaseSeconds: number;
+  };
+  readonly stepFunctions: {
+    /** An existing Step Functions endpoint; unset locally means "start the embedded one". */
+    readonly endpoint?: string;
+    readonly localPort: number;
+    readonly stateMachineName: string;
+  };
+  readonly ses: {
+    /** An existing SES endpoint; unset locally means "start the embedded one". */
+    readonly endpoint?: string;
+    readonly localPort: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -173,6 +239,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       secureCookie: publicBaseUrl.startsWith('https://'),
     },
     logLevel: vars.LOG_LEVEL,
+    activation: {
+      fromAddress: vars.FROM_ADDRESS,
+      tokenTtlSeconds: vars.ACTIVATION_TOKEN_TTL_SECONDS,
+      claimLeaseSeconds: vars.ACTIVATION_MAIL_LEASE_SECONDS,
+    },
+    stepFunctions: {
+      endpoint: vars.SFN_ENDPOINT?.replace(/\/+$/, ''),
+      localPort: vars.SFN_LOCAL_PORT,
+      stateMachineName: vars.STATE_MACHINE_NAME,
+    },
+    ses: {
+      endpoint: vars.SES_ENDPOINT?.replace(/\/+$/, ''),
+      localPort: vars.SES_LOCAL_PORT,
+    },
   };
 }
 
