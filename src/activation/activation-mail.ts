@@ -2,6 +2,10 @@
  * The activation mail: subject, plain-text and HTML parts. Everything the user typed is
  * HTML-escaped in the HTML part, and the link's query values are URL-encoded, so a name
  * like `<img src=x onerror=alert(1)>` arrives as text.
+ *
+ * The link opens in a new browsing context without a Referer: web inboxes (the local one
+ * too) show HTML mail in a frame, where the activation page refuses to be framed, and the
+ * token must not leak to anyone through the Referer header.
  */
 import { escapeHtml } from './html';
 
@@ -54,7 +58,7 @@ export function renderActivationMail(content: ActivationMailContent): OutgoingMa
 <body style="font-family: sans-serif; line-height: 1.5">
 <p>Dear ${escapeHtml(content.name)},</p>
 <p>thank you for registering at the Digital Card Store. To activate your account &quot;${escapeHtml(content.username)}&quot;, open this link and press &quot;Activate my account&quot;:</p>
-<p><a href="${escapeHtml(link)}">Activate my account</a></p>
+<p><a href="${escapeHtml(link)}" target="_blank" rel="noopener noreferrer">Activate my account</a></p>
 <p>If the link does not open, copy this address into your browser:<br>${escapeHtml(link)}</p>
 <p>The link is valid until ${escapeHtml(expires)}. If you did not register, ignore this mail; nothing happens without the click.</p>
 <p>Digital Card Store</p>
