@@ -1,0 +1,68 @@
+/**
+ * The SES stand-in: aws-ses-v2-local in this process, on loopback. The send-mail Lambda
+ * talks to it with the real @aws-sdk/client-ses (only the endpoint differs); a developer
+ * reads and clicks the mails in its web inbox, and tests read them as JSON at `/store`.
+ *
+ * Its mail store is a module-level array: every instance in one process shares it, and it
+ * is kept in memory only (a restart empties the inbox).
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import startSesServer from 'aws-ses-v2-local';
+import { LocalSetupError, portInUse } from './dynamodb-local';
+
+const LOOPBACK = '127.0.0.1';
+
+/** A mail as aws-ses-v2-local keeps it (the fields we read). */
+export interface StoredMail {
+  readonly messageId: string;
+  readonly from: string;
+  readonly destination: { readonly to: readonly string[] };
+  readonly subject: string;
+  readonly body: { readonly text?: string; readonly html?: string };
+  /** Epoch seconds. */
+  readonly at: number;
+}
+
+export class LocalSes {
+  private constructor(
+    private readonly server: Server,
+    /** The SES API for the SDK. */
+    readonly endpoint: string,
+  ) {}
+
+  /** The web inbox (the same server). */
+  get inboxUrl(): string {
+    return `${this.endpoint}/`;
+  }
+
+  /** @param port 0 picks a free port (tests) */
+  static async start(port: number): Promise<LocalSes> {
+    let server: Server;
+    try {
+      server = await startSesServer({ host: LOOPBACK, port });
+    } catch (error) {
+      throw new LocalSetupError(`The local SES did not start: ${String(error)}`);
+    }
+    // Express 5 hands a listen error to the callback, so the promise resolves anyway.
+    if (!server.listening) {
+      server.close();
+      throw portInUse('The local SES', port, 'SES_LOCAL_PORT');
+    }
+    const address = server.address() as AddressInfo;
+    return new LocalSes(server, `http://${LOOPBACK}:${address.port}`);
+  }
+
+  /** Every mail in the inbox, oldest first. */
+  async mails(): Promise<StoredMail[]> {
+    const response = await fetch(`${this.endpoint}/store`);
+    if (!response.ok) throw new Error(`local SES /store answered ${response.status}`);
+    const { emails } = (await response.json()) as { emails: StoredMail[] };
+    return emails;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
