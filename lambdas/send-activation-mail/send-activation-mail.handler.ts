@@ -1,0 +1,110 @@
+/**
+ * The state machine's mail task: sends the activation mail to a NONE user through SES
+ * and marks MAIL_SENT (SendActivationMailService: conditional claim, one mail per claim).
+ *
+ * Answers the original Lambda's contract: `{"result":"OK"}` when a mail went out, or a
+ * "not appropriate" result when the user is past NONE. Failures propagate as the core's
+ * typed errors; their `name` is what the state machine's Retry and Catch match on.
+ */
+import type { Context } from 'aws-lambda';
+import {
+  type Clock,
+  SendActivationMailService,
+  SystemClock,
+  usernameProblems,
+} from '../../src/activation';
+import { DynamoDbUserStore } from '../../src/users/persistence/dynamodb-user-store';
+import { createDocumentClient, createSesClient } from '../shared/aws-clients';
+import {
+  awsRegion,
+  integer,
+  type LambdaEnv,
+  optional,
+  optionalEndpoint,
+  readLambdaEnv,
+  requiredText,
+  tableName,
+  urlList,
+} from '../shared/lambda-env';
+import { SesMailer } from '../shared/ses-mailer';
+import { InvalidTaskInputError, usernameOf } from '../shared/task-input';
+
+export interface SendActivationMailResult {
+  /** `OK`, or why nothing was sent. */
+  readonly result: string;
+}
+
+export type SendActivationMailHandler = (
+  event: unknown,
+  context?: Context,
+) => Promise<SendActivationMailResult>;
+
+/** What tests may replace; the Lambda entry passes nothing. */
+export interface SendActivationMailDependencies {
+  readonly clock?: Clock;
+}
+
+/** `addr@domain` or `Display Name <addr@domain>`, as SES takes a Source. */
+const MAIL_ADDRESS = /^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
+const ENV = {
+  AWS_REGION: awsRegion,
+  DYNAMODB_ENDPOINT: optionalEndpoint,
+  SES_ENDPOINT: optionalEndpoint,
+  USER_TABLE_NAME: tableName,
+  USER_EMAIL_TABLE_NAME: optional(tableName),
+  FROM_ADDRESS: requiredText(
+    MAIL_ADDRESS,
+    'an address like no-reply@example.org or "Name <no-reply@example.org>"',
+  ),
+  /** The link bases a mail may point at; a user whose stored base is not listed gets none. */
+  ACTIVATION_URL_BASES: urlList,
+  ACTIVATION_TOKEN_TTL_SECONDS: integer({ defaultValue: 72 * 3600, min: 300, max: 30 * 24 * 3600 }),
+  /** Longer than the function's timeout; shorter than the state machine's in-progress retries. */
+  ACTIVATION_MAIL_LEASE_SECONDS: integer({ defaultValue: 60, min: 5, max: 3600 }),
+};
+
+const EMAIL_TABLE_NOT_USED = 'not-used-by-send-activation-mail';
+
+export function notAppropriateResult(username: string, status: string): SendActivationMailResult {
+  return { result: `Activation status of user ${username} is not appropriate. It is ${status}` };
+}
+
+/** @throws LambdaEnvError naming every missing or bad variable */
+export function createSendActivationMailHandler(
+  env: LambdaEnv,
+  dependencies: SendActivationMailDependencies = {},
+): SendActivationMailHandler {
+  const vars = readLambdaEnv(env, ENV);
+  const documentClient = createDocumentClient({
+    region: vars.AWS_REGION,
+    endpoint: vars.DYNAMODB_ENDPOINT,
+  });
+  const sesClient = createSesClient({ region: vars.AWS_REGION, endpoint: vars.SES_ENDPOINT });
+  const service = new SendActivationMailService(
+    new DynamoDbUserStore(documentClient, {
+      users: vars.USER_TABLE_NAME,
+      userEmails: vars.USER_EMAIL_TABLE_NAME ?? EMAIL_TABLE_NOT_USED,
+    }),
+    new SesMailer(sesClient, vars.FROM_ADDRESS),
+    dependencies.clock ?? new SystemClock(),
+    {
+      tokenTtlSeconds: vars.ACTIVATION_TOKEN_TTL_SECONDS,
+      claimLeaseSeconds: vars.ACTIVATION_MAIL_LEASE_SECONDS,
+      allowedActivationUrlBases: vars.ACTIVATION_URL_BASES,
+    },
+  );
+
+  return async (event) => {
+    const username = usernameOf(event);
+    // A name no user can have would reach DynamoDB as a bad key and come back as a
+    // retryable store error; refuse it here, once.
+    if (username === undefined || usernameProblems(username).length > 0) {
+      throw new InvalidTaskInputError(
+        `The task input needs a valid "username"; got ${JSON.stringify(username ?? null)}.`,
+      );
+    }
+    const outcome = await service.send(username);
+    return outcome.sent ? { result: 'OK' } : notAppropriateResult(username, outcome.status);
+  };
+}

@@ -1,0 +1,255 @@
+import {
+  SendEmailCommand,
+  type SendEmailCommandOutput,
+  SESClient,
+  SESServiceException,
+} from '@aws-sdk/client-ses';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import {
+  ACTIVATION_MAIL_SUBJECT,
+  AccountActivationService,
+  ActivationStatus,
+  hashActivationToken,
+  SystemClock,
+} from '../../src/activation';
+import { FixedClock } from '../../src/activation/testing/fixed-clock';
+import { TestTables, testConfig } from '../../test/support/test-app';
+import { LocalSes, type StoredMail } from '../testing/local-ses';
+import {
+  ACTIVATION_URL_BASE,
+  FROM_ADDRESS,
+  lambdaEnv,
+  newUser,
+} from '../testing/pipeline-fixtures';
+import {
+  createSendActivationMailHandler,
+  type SendActivationMailHandler,
+} from './send-activation-mail.handler';
+
+// Before any mockClient(SESClient) replaces it: lets a mock hand calls on to the local SES.
+const realSend: (this: SESClient, command: SendEmailCommand) => Promise<SendEmailCommandOutput> =
+  SESClient.prototype.send;
+
+function linkIn(mail: StoredMail): URL {
+  const match = /http:\/\/cards\.test\/activate\?\S+/.exec(mail.body.text ?? '');
+  if (!match) throw new Error(`No activation link in: ${mail.body.text}`);
+  return new URL(match[0]);
+}
+
+let tables: TestTables;
+let ses: LocalSes;
+
+beforeAll(async () => {
+  [tables, ses] = await Promise.all([new TestTables(testConfig()).create(), LocalSes.start()]);
+});
+
+afterAll(async () => {
+  await Promise.all([tables.drop(), ses.close()]);
+});
+
+describe('send-activation-mail over DynamoDB Local and a local SES', () => {
+  let handler: SendActivationMailHandler;
+
+  beforeAll(() => {
+    handler = createSendActivationMailHandler(lambdaEnv(tables, ses.endpoint));
+  });
+
+  it('mails a NONE user one link that activates the account, and marks MAIL_SENT', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+
+    const result = await handler({ username: user.username, activationStatus: 'NONE' });
+
+    expect(result).toEqual({ result: 'OK' });
+    const mails = await ses.mailsTo(user.email);
+    expect(mails).toHaveLength(1);
+    const [mail] = mails as [StoredMail];
+    expect(mail).toMatchObject({
+      from: FROM_ADDRESS,
+      destination: { to: [user.email] },
+      subject: ACTIVATION_MAIL_SUBJECT,
+    });
+    const link = linkIn(mail);
+    const token = link.searchParams.get('token') ?? '';
+    expect(link.searchParams.get('username')).toBe(user.username);
+    expect(link.href).toBe(
+      `${ACTIVATION_URL_BASE}?username=${encodeURIComponent(user.username)}&token=${encodeURIComponent(token)}`,
+    );
+    expect(mail.body.html).toContain(`href="${link.href.replace(/&/g, '&amp;')}"`);
+    const stored = await tables.users.findByUsername(user.username);
+    expect(stored).toMatchObject({
+      activationStatus: ActivationStatus.MAIL_SENT,
+      activationTokenHash: hashActivationToken(token),
+    });
+    expect(stored?.mailClaimId).toBeUndefined();
+    await expect(
+      new AccountActivationService(tables.users, new SystemClock()).activate(user.username, token),
+    ).resolves.toBe('ACTIVATED');
+  });
+
+  it.each([ActivationStatus.MAIL_SENT, ActivationStatus.DONE])(
+    'sends nothing to a %s user and says the status is not appropriate',
+    async (status) => {
+      const user = newUser({ activationStatus: status });
+      await tables.users.create(user);
+
+      const result = await handler({ username: user.username });
+
+      expect(result).toEqual({
+        result: `Activation status of user ${user.username} is not appropriate. It is ${status}`,
+      });
+      expect(await ses.mailsTo(user.email)).toHaveLength(0);
+    },
+  );
+
+  it('fails an unknown user with UserNotFoundError and sends nothing', async () => {
+    const before = (await ses.mails()).length;
+
+    await expect(handler({ username: 'nobody-here' })).rejects.toMatchObject({
+      name: 'UserNotFoundError',
+    });
+
+    expect(await ses.mails()).toHaveLength(before);
+  });
+
+  it('escapes a name that looks like HTML in the HTML part', async () => {
+    const user = newUser({ name: '<img src=x onerror=alert(1)>' });
+    await tables.users.create(user);
+
+    await handler({ username: user.username });
+
+    const [mail] = (await ses.mailsTo(user.email)) as [StoredMail];
+    expect(mail.body.html).toContain('Dear &lt;img src=x onerror=alert(1)&gt;,');
+    expect(mail.body.html).not.toContain('<img');
+  });
+
+  it('sends exactly one mail when two attempts for one user race', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+
+    const outcomes = await Promise.allSettled([
+      handler({ username: user.username }),
+      handler({ username: user.username }),
+    ]);
+
+    expect(await ses.mailsTo(user.email)).toHaveLength(1);
+    const results = outcomes.map((outcome) =>
+      outcome.status === 'fulfilled'
+        ? outcome.value.result
+        : (outcome.reason as { name: string }).name,
+    );
+    expect(results).toContain('OK');
+    // The loser either found the claim held or, if the winner was already done, MAIL_SENT.
+    expect(results.filter((result) => result !== 'OK')).toEqual([
+      expect.stringMatching(/^(ActivationMailInProgressError|.*It is MAIL_SENT)$/),
+    ]);
+    expect((await tables.users.findByUsername(user.username))?.activationStatus).toBe(
+      ActivationStatus.MAIL_SENT,
+    );
+  });
+
+  it('refuses a link base that is not on the allow-list, sends nothing, keeps NONE', async () => {
+    const user = newUser({ activationUrlBase: 'http://evil.test/activate' });
+    await tables.users.create(user);
+
+    await expect(handler({ username: user.username })).rejects.toMatchObject({
+      name: 'ActivationUrlBaseNotAllowedError',
+    });
+
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
+    expect((await tables.users.findByUsername(user.username))?.activationStatus).toBe(
+      ActivationStatus.NONE,
+    );
+  });
+
+  it.each([
+    ['no username', {}],
+    ['a number', { username: 42 }],
+    ['a string', 'alice'],
+    ['null', null],
+    ['an over-long username', { username: 'x'.repeat(3000) }],
+  ])('refuses a task input with %s with InvalidTaskInputError', async (_label, event) => {
+    await expect(handler(event)).rejects.toMatchObject({ name: 'InvalidTaskInputError' });
+  });
+});
+
+describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES client)', () => {
+  // Created in beforeAll: mockClient replaces SESClient's send for every client at once.
+  let sesMock: AwsClientStub<SESClient>;
+  const passThrough = (input: SendEmailCommand['input'], getClient: () => unknown) =>
+    realSend.call(getClient() as SESClient, new SendEmailCommand(input));
+  const clock = new FixedClock(new Date());
+  let handler: SendActivationMailHandler;
+
+  beforeAll(() => {
+    sesMock = mockClient(SESClient);
+    handler = createSendActivationMailHandler(lambdaEnv(tables, ses.endpoint), { clock });
+  });
+
+  beforeEach(() => {
+    sesMock.reset();
+    sesMock.on(SendEmailCommand).callsFake(passThrough);
+  });
+
+  afterAll(() => {
+    sesMock.restore();
+  });
+
+  it('reports a throttled send as MailDeliveryError, releases the claim, and a retry mails once', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+    sesMock
+      .on(SendEmailCommand)
+      .rejectsOnce(
+        new SESServiceException({
+          name: 'Throttling',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'Maximum sending rate exceeded.',
+        }),
+      )
+      .callsFake(passThrough);
+
+    await expect(handler({ username: user.username })).rejects.toMatchObject({
+      name: 'MailDeliveryError',
+      outcomeUnknown: false,
+    });
+    const afterFailure = await tables.users.findByUsername(user.username);
+    expect(afterFailure).toMatchObject({ activationStatus: ActivationStatus.NONE });
+    expect(afterFailure?.mailClaimId).toBeUndefined();
+
+    await expect(handler({ username: user.username })).resolves.toEqual({ result: 'OK' });
+
+    expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(2);
+    expect(await ses.mailsTo(user.email)).toHaveLength(1);
+  });
+
+  it('keeps the claim after a timeout (outcome unknown) until its lease ends, then mails', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+    sesMock
+      .on(SendEmailCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Connection timed out after 5000 ms'), {
+          name: 'TimeoutError',
+          $metadata: { attempts: 1 },
+        }),
+      )
+      .callsFake(passThrough);
+
+    await expect(handler({ username: user.username })).rejects.toMatchObject({
+      name: 'MailDeliveryError',
+      outcomeUnknown: true,
+    });
+    expect((await tables.users.findByUsername(user.username))?.mailClaimId).toBeDefined();
+    await expect(handler({ username: user.username })).rejects.toMatchObject({
+      name: 'ActivationMailInProgressError',
+    });
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
+
+    clock.advanceSeconds(61);
+    await expect(handler({ username: user.username })).resolves.toEqual({ result: 'OK' });
+
+    expect(await ses.mailsTo(user.email)).toHaveLength(1);
+  });
+});
