@@ -1,5 +1,6 @@
 import { ActivationStatus, EmailTakenError, type UserRecord, UsernameTakenError } from '..';
 import { InMemoryUserStore } from './in-memory-user-store';
+import { describeUserStoreContract } from './user-store.contract';
 
 // The fake must keep the real store's contract, or the core's tests prove nothing.
 const alice: UserRecord = {
@@ -68,4 +69,24 @@ describe('InMemoryUserStore', () => {
       activationStatus: ActivationStatus.NONE,
     });
   });
+
+  it('hands out copies of records that went through the claim and activation writes', async () => {
+    await store.create(alice);
+    await store.claimActivationMail('alice', {
+      claimId: 'holder',
+      tokenHash: 'a'.repeat(64),
+      tokenExpiresAt: '2026-03-01T10:30:00.000Z',
+      leaseExpiresAt: '2026-03-01T08:31:00.000Z',
+      now: '2026-03-01T08:30:00.000Z',
+    });
+    const found = (await store.findByUsername('alice')) as { mailClaimId?: string };
+
+    found.mailClaimId = 'thief';
+
+    await expect(store.markMailSent('alice', 'thief', '2026-03-01T08:30:01.000Z')).resolves.toBe(
+      false,
+    );
+  });
+
+  describeUserStoreContract(() => ({ store: new InMemoryUserStore() }));
 });

@@ -1,0 +1,395 @@
+import { AccountActivationService } from './account-activation.service';
+import { ActivationStatus } from './activation-status';
+import {
+  ActivationMailInProgressError,
+  ActivationUrlBaseNotAllowedError,
+  InvalidActivationLinkError,
+  MailDeliveryError,
+  StoreBusyError,
+  UserNotFoundError,
+  UserStoreError,
+} from './activation.errors';
+import { activationTokenMatches } from './activation-token';
+import { MailNotSentError } from './mailer.port';
+import {
+  type ActivationMailSettings,
+  SendActivationMailService,
+} from './send-activation-mail.service';
+import { FixedClock } from './testing/fixed-clock';
+import { InMemoryUserStore } from './testing/in-memory-user-store';
+import { activationLinkIn, activationTokenIn, RecordingMailer } from './testing/recording-mailer';
+import type { UserRecord } from './user';
+
+const NOW = '2026-01-15T10:00:00.000Z';
+const TOKEN_TTL_SECONDS = 24 * 3600;
+const LEASE_SECONDS = 300;
+const BASE = 'https://cards.example/activate';
+
+const SETTINGS: ActivationMailSettings = {
+  tokenTtlSeconds: TOKEN_TTL_SECONDS,
+  claimLeaseSeconds: LEASE_SECONDS,
+  allowedActivationUrlBases: [BASE, 'http://localhost:3000/activate/'],
+};
+
+const alice: UserRecord = {
+  username: 'alice',
+  email: 'Alice@Example.org',
+  name: 'Alice Liddell',
+  passwordHash: '$fake$00',
+  activationStatus: ActivationStatus.NONE,
+  activationUrlBase: BASE,
+  createdAt: '2026-01-15T09:59:00.000Z',
+};
+
+describe('SendActivationMailService', () => {
+  let store: InMemoryUserStore;
+  let mailer: RecordingMailer;
+  let clock: FixedClock;
+  let service: SendActivationMailService;
+
+  beforeEach(() => {
+    store = new InMemoryUserStore();
+    mailer = new RecordingMailer();
+    clock = new FixedClock(NOW);
+    service = new SendActivationMailService(store, mailer, clock, SETTINGS);
+  });
+
+  describe('for a user in status NONE', () => {
+    beforeEach(async () => {
+      await store.create(alice);
+    });
+
+    it('sends one activation mail to the user’s address', async () => {
+      const outcome = await service.send('alice');
+
+      expect(outcome).toEqual({ sent: true });
+      expect(mailer.sent).toHaveLength(1);
+      expect(mailer.sent[0]).toMatchObject({
+        to: 'Alice@Example.org',
+        subject: 'Activate your Digital Card Store account',
+      });
+      expect(mailer.sent[0]!.text).toContain('Dear Alice Liddell,');
+    });
+
+    it('marks the user MAIL_SENT at the current time and clears the send claim', async () => {
+      await service.send('alice');
+
+      const stored = await store.findByUsername('alice');
+      expect(stored).toMatchObject({
+        activationStatus: ActivationStatus.MAIL_SENT,
+        activationMailSentAt: NOW,
+      });
+      expect(stored).not.toHaveProperty('mailClaimId');
+      expect(stored).not.toHaveProperty('mailClaimExpiresAt');
+    });
+
+    it('stores only the hash of the mailed token, expiring after the configured TTL', async () => {
+      await service.send('alice');
+
+      const stored = (await store.findByUsername('alice'))!;
+      const token = activationTokenIn(mailer.sent[0]!);
+      expect(activationTokenMatches(token, stored.activationTokenHash)).toBe(true);
+      expect(stored.activationTokenHash).not.toBe(token);
+      expect(stored.activationTokenExpiresAt).toBe('2026-01-16T10:00:00.000Z');
+      expect(JSON.stringify(stored)).not.toContain(token);
+      expect(mailer.sent[0]!.text).toContain('valid until 2026-01-16 10:00 UTC');
+    });
+
+    it('links to the user’s base with the username and the token', async () => {
+      await service.send('alice');
+
+      const link = activationLinkIn(mailer.sent[0]!);
+      expect(`${link.origin}${link.pathname}`).toBe(BASE);
+      expect(link.searchParams.get('username')).toBe('alice');
+      expect(link.searchParams.get('token')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('mails a token that activates the account', async () => {
+      await service.send('alice');
+
+      const activation = new AccountActivationService(store, clock);
+      await expect(activation.activate('alice', activationTokenIn(mailer.sent[0]!))).resolves.toBe(
+        'ACTIVATED',
+      );
+    });
+
+    it('sends no second mail when called again (a duplicated stream record)', async () => {
+      await service.send('alice');
+
+      const again = await service.send('alice');
+
+      expect(again).toEqual({ sent: false, status: ActivationStatus.MAIL_SENT });
+      expect(mailer.sent).toHaveLength(1);
+    });
+  });
+
+  it.each([ActivationStatus.MAIL_SENT, ActivationStatus.DONE])(
+    'sends nothing to a user in status %s and reports that status',
+    async (status) => {
+      await store.create({ ...alice, activationStatus: status });
+      const before = await store.findByUsername('alice');
+
+      const outcome = await service.send('alice');
+
+      expect(outcome).toEqual({ sent: false, status });
+      expect(mailer.attempts).toHaveLength(0);
+      await expect(store.findByUsername('alice')).resolves.toEqual(before);
+    },
+  );
+
+  it('refuses an unknown user with UserNotFoundError', async () => {
+    const sending = service.send('nobody');
+
+    await expect(sending).rejects.toBeInstanceOf(UserNotFoundError);
+    await expect(sending).rejects.toMatchObject({ code: 'USER_NOT_FOUND', username: 'nobody' });
+    expect(mailer.attempts).toHaveLength(0);
+  });
+
+  it('reports the new status when the user left NONE between the read and the claim', async () => {
+    await store.create({ ...alice, activationStatus: ActivationStatus.MAIL_SENT });
+    jest.spyOn(store, 'findByUsername').mockResolvedValueOnce(alice);
+
+    const outcome = await service.send('alice');
+
+    expect(outcome).toEqual({ sent: false, status: ActivationStatus.MAIL_SENT });
+    expect(mailer.attempts).toHaveLength(0);
+  });
+
+  it('refuses with UserNotFoundError when the user vanished between the read and the claim', async () => {
+    jest.spyOn(store, 'findByUsername').mockResolvedValueOnce(alice);
+
+    await expect(service.send('alice')).rejects.toBeInstanceOf(UserNotFoundError);
+    expect(mailer.attempts).toHaveLength(0);
+  });
+
+  describe('the allow-list of link bases', () => {
+    it.each([
+      ['another host', 'https://evil.example/activate'],
+      ['another scheme', 'http://cards.example/activate'],
+      ['a longer path', 'https://cards.example/activate/extra'],
+      [
+        'a host that only starts like an allowed one',
+        'https://cards.example.evil.example/activate',
+      ],
+      ['a query of its own', 'https://cards.example/activate?next=https://evil.example'],
+    ])(
+      'refuses a base on %s with ActivationUrlBaseNotAllowedError, mailing and claiming nothing',
+      async (_case, base) => {
+        await store.create({ ...alice, activationUrlBase: base });
+
+        const sending = service.send('alice');
+
+        await expect(sending).rejects.toBeInstanceOf(ActivationUrlBaseNotAllowedError);
+        await expect(sending).rejects.toMatchObject({ activationUrlBase: base });
+        expect(mailer.attempts).toHaveLength(0);
+        await expect(store.findByUsername('alice')).resolves.toEqual({
+          ...alice,
+          activationUrlBase: base,
+        });
+      },
+    );
+
+    it('accepts the user’s base with a trailing slash and links without it', async () => {
+      await store.create({ ...alice, activationUrlBase: `${BASE}/` });
+
+      await expect(service.send('alice')).resolves.toEqual({ sent: true });
+
+      expect(activationLinkIn(mailer.sent[0]!).pathname).toBe('/activate');
+    });
+
+    it('accepts a base configured with a trailing slash when the user’s has none', async () => {
+      await store.create({ ...alice, activationUrlBase: 'http://localhost:3000/activate' });
+
+      await expect(service.send('alice')).resolves.toEqual({ sent: true });
+
+      expect(activationLinkIn(mailer.sent[0]!).href).toMatch(
+        /^http:\/\/localhost:3000\/activate\?username=alice&token=/,
+      );
+    });
+  });
+
+  describe('concurrent attempts', () => {
+    beforeEach(async () => {
+      await store.create(alice);
+    });
+
+    it('two concurrent sends mail exactly once; the other is told it is in progress', async () => {
+      const results = await Promise.allSettled([service.send('alice'), service.send('alice')]);
+
+      expect(mailer.attempts).toHaveLength(1);
+      const fulfilled = results.filter((result) => result.status === 'fulfilled');
+      const rejected = results.filter((result) => result.status === 'rejected');
+      expect(fulfilled.map((result) => result.value)).toContainEqual({ sent: true });
+      for (const result of rejected) {
+        expect(result.reason).toBeInstanceOf(ActivationMailInProgressError);
+      }
+      for (const result of fulfilled.filter((r) => !r.value.sent)) {
+        expect(result.value).toEqual({ sent: false, status: ActivationStatus.MAIL_SENT });
+      }
+    });
+
+    it('ten concurrent sends mail exactly once', async () => {
+      await Promise.allSettled(Array.from({ length: 10 }, () => service.send('alice')));
+
+      expect(mailer.attempts).toHaveLength(1);
+      await expect(store.findByUsername('alice')).resolves.toMatchObject({
+        activationStatus: ActivationStatus.MAIL_SENT,
+      });
+    });
+  });
+
+  describe('when the mail service refuses the mail', () => {
+    beforeEach(async () => {
+      await store.create(alice);
+      mailer.failNext('not-sent');
+    });
+
+    it('fails with MailDeliveryError (outcome known), keeping the cause', async () => {
+      const sending = service.send('alice');
+
+      await expect(sending).rejects.toBeInstanceOf(MailDeliveryError);
+      await expect(sending).rejects.toMatchObject({
+        code: 'MAIL_DELIVERY_FAILED',
+        username: 'alice',
+        outcomeUnknown: false,
+        cause: expect.any(MailNotSentError),
+      });
+    });
+
+    it('releases the claim and leaves the user in NONE', async () => {
+      await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
+
+      const stored = await store.findByUsername('alice');
+      expect(stored?.activationStatus).toBe(ActivationStatus.NONE);
+      expect(stored).not.toHaveProperty('mailClaimId');
+      expect(stored).not.toHaveProperty('mailClaimExpiresAt');
+    });
+
+    it('lets an immediate retry send exactly one mail', async () => {
+      await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
+
+      const retry = await service.send('alice');
+
+      expect(retry).toEqual({ sent: true });
+      expect(mailer.sent).toHaveLength(1);
+      expect(mailer.attempts).toHaveLength(2);
+    });
+
+    it('still reports the refusal when releasing the claim fails too', async () => {
+      jest.spyOn(store, 'releaseActivationMailClaim').mockRejectedValue(new Error('network down'));
+
+      await expect(service.send('alice')).rejects.toMatchObject({
+        name: 'MailDeliveryError',
+        outcomeUnknown: false,
+      });
+    });
+  });
+
+  describe('when the outcome of sending is unknown', () => {
+    beforeEach(async () => {
+      await store.create(alice);
+      mailer.failNext('outcome-unknown');
+    });
+
+    it('fails with MailDeliveryError (outcome unknown), keeping the cause', async () => {
+      const sending = service.send('alice');
+
+      await expect(sending).rejects.toBeInstanceOf(MailDeliveryError);
+      await expect(sending).rejects.toMatchObject({
+        outcomeUnknown: true,
+        cause: expect.objectContaining({ name: 'TimeoutError' }),
+      });
+    });
+
+    it('keeps the claim: an immediate retry is told the mail is in progress and mails nothing', async () => {
+      await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
+
+      const retry = service.send('alice');
+
+      await expect(retry).rejects.toBeInstanceOf(ActivationMailInProgressError);
+      expect(mailer.attempts).toHaveLength(1);
+    });
+
+    it('still refuses a retry just before the lease ends', async () => {
+      await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
+      clock.advanceSeconds(LEASE_SECONDS - 1);
+
+      await expect(service.send('alice')).rejects.toBeInstanceOf(ActivationMailInProgressError);
+      expect(mailer.attempts).toHaveLength(1);
+    });
+
+    it('sends again once the lease has ended', async () => {
+      await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
+      clock.advanceSeconds(LEASE_SECONDS + 1);
+
+      const retry = await service.send('alice');
+
+      expect(retry).toEqual({ sent: true });
+      expect(mailer.sent).toHaveLength(1);
+      await expect(store.findByUsername('alice')).resolves.toMatchObject({
+        activationStatus: ActivationStatus.MAIL_SENT,
+      });
+    });
+
+    it('replaces the token of the earlier mail: only the newest link activates', async () => {
+      await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
+      const oldToken = activationTokenIn(mailer.attempts[0]!);
+      clock.advanceSeconds(LEASE_SECONDS + 1);
+      await service.send('alice');
+      const newToken = activationTokenIn(mailer.sent[0]!);
+      const activation = new AccountActivationService(store, clock);
+
+      await expect(activation.activate('alice', oldToken)).rejects.toBeInstanceOf(
+        InvalidActivationLinkError,
+      );
+      await expect(activation.activate('alice', newToken)).resolves.toBe('ACTIVATED');
+      expect(newToken).not.toBe(oldToken);
+    });
+  });
+
+  describe('when the store fails', () => {
+    const failure = new Error('ProvisionedThroughputExceededException');
+
+    beforeEach(async () => {
+      await store.create(alice);
+    });
+
+    it.each(['findByUsername', 'claimActivationMail'] as const)(
+      'fails with UserStoreError, keeping the cause, and mails nothing when %s fails',
+      async (method) => {
+        jest.spyOn(store, method).mockRejectedValue(failure);
+
+        const sending = service.send('alice');
+
+        await expect(sending).rejects.toBeInstanceOf(UserStoreError);
+        await expect(sending).rejects.toMatchObject({ cause: failure });
+        expect(mailer.attempts).toHaveLength(0);
+      },
+    );
+
+    it('fails with UserStoreError when marking MAIL_SENT fails after the mail went out', async () => {
+      jest.spyOn(store, 'markMailSent').mockRejectedValue(failure);
+
+      const sending = service.send('alice');
+
+      await expect(sending).rejects.toBeInstanceOf(UserStoreError);
+      await expect(sending).rejects.toMatchObject({ cause: failure });
+      expect(mailer.sent).toHaveLength(1);
+    });
+
+    it('keeps the claim when marking MAIL_SENT fails, so a retry does not mail at once', async () => {
+      jest.spyOn(store, 'markMailSent').mockRejectedValueOnce(failure);
+      await expect(service.send('alice')).rejects.toBeInstanceOf(UserStoreError);
+
+      await expect(service.send('alice')).rejects.toBeInstanceOf(ActivationMailInProgressError);
+      expect(mailer.attempts).toHaveLength(1);
+    });
+
+    it('lets a domain error of the store through unchanged', async () => {
+      const busy = new StoreBusyError();
+      jest.spyOn(store, 'claimActivationMail').mockRejectedValue(busy);
+
+      await expect(service.send('alice')).rejects.toBe(busy);
+    });
+  });
+});

@@ -1,0 +1,501 @@
+/**
+ * The UserStore contract for the send claim and activation, as one jest suite run against
+ * every implementation: the in-memory fake (so the core's tests prove something) and the
+ * DynamoDB adapter (so the fake tells the truth about it). Import it only from spec files.
+ */
+import {
+  type ActivationMailClaim,
+  ActivationStatus,
+  mintActivationToken,
+  type UserRecord,
+  type UserStore,
+} from '..';
+
+export interface UserStoreContractSubject {
+  readonly store: UserStore;
+  /**
+   * Whether the store holds anything at all under this username, however incomplete (a
+   * conditional write that created a half item must not go unnoticed). Defaults to
+   * `findByUsername`.
+   */
+  hasAnyItem?(username: string): Promise<boolean>;
+}
+
+const T0 = Date.parse('2026-03-01T09:00:00.000Z');
+const LEASE_SECONDS = 60;
+const TOKEN_TTL_SECONDS = 3600;
+
+/** ISO instant `seconds` after T0. */
+const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
+
+let counter = 0;
+
+function claimAt(seconds: number, claimId: string, tokenHash: string): ActivationMailClaim {
+  return {
+    claimId,
+    tokenHash,
+    tokenExpiresAt: at(seconds + TOKEN_TTL_SECONDS),
+    leaseExpiresAt: at(seconds + LEASE_SECONDS),
+    now: at(seconds),
+  };
+}
+
+/**
+ * @param subject called once per test, after the suite's `beforeAll` hooks; may hand out
+ *   a fresh store each time or a shared one (every test uses usernames of its own).
+ */
+export function describeUserStoreContract(subject: () => UserStoreContractSubject): void {
+  describe('UserStore contract: send claim and activation', () => {
+    let store: UserStore;
+    let hasAnyItem: (username: string) => Promise<boolean>;
+
+    beforeEach(() => {
+      const current = subject();
+      store = current.store;
+      hasAnyItem =
+        current.hasAnyItem?.bind(current) ??
+        (async (username) => (await store.findByUsername(username)) !== undefined);
+    });
+
+    /** A fresh user (unique username and email) in the given state. */
+    async function newUser(changes: Partial<UserRecord> = {}): Promise<UserRecord> {
+      counter += 1;
+      const username = `contract-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+      const user: UserRecord = {
+        username,
+        email: `${username}@example.org`,
+        name: 'Alice Liddell',
+        passwordHash: '$fake$00',
+        activationStatus: ActivationStatus.NONE,
+        activationUrlBase: 'https://cards.example/activate',
+        createdAt: at(-60),
+        ...changes,
+      };
+      await store.create(user);
+      return user;
+    }
+
+    /** A user whose mail went out at T0 (claimed and marked MAIL_SENT); returns its token hash. */
+    async function mailedUser(): Promise<{ user: UserRecord; tokenHash: string }> {
+      const user = await newUser();
+      const { hash } = mintActivationToken();
+      await expect(
+        store.claimActivationMail(user.username, claimAt(0, 'mailer', hash)),
+      ).resolves.toEqual({ claimed: true });
+      await expect(store.markMailSent(user.username, 'mailer', at(1))).resolves.toBe(true);
+      return { user, tokenHash: hash };
+    }
+
+    describe('claimActivationMail', () => {
+      it('claims a NONE user, storing the claim, its lease and the token hash with its expiry', async () => {
+        const user = await newUser();
+        const { hash } = mintActivationToken();
+
+        const outcome = await store.claimActivationMail(user.username, claimAt(0, 'first', hash));
+
+        expect(outcome).toEqual({ claimed: true });
+        await expect(store.findByUsername(user.username)).resolves.toEqual({
+          ...user,
+          mailClaimId: 'first',
+          mailClaimExpiresAt: at(LEASE_SECONDS),
+          activationTokenHash: hash,
+          activationTokenExpiresAt: at(TOKEN_TTL_SECONDS),
+        });
+      });
+
+      it('refuses with HELD while another claim’s lease lives, keeping that claim and token', async () => {
+        const user = await newUser();
+        const first = mintActivationToken();
+        await store.claimActivationMail(user.username, claimAt(0, 'first', first.hash));
+
+        const outcomes = [
+          await store.claimActivationMail(
+            user.username,
+            claimAt(0, 'second', mintActivationToken().hash),
+          ),
+          await store.claimActivationMail(
+            user.username,
+            claimAt(LEASE_SECONDS - 0.001, 'third', mintActivationToken().hash),
+          ),
+        ];
+
+        expect(outcomes).toEqual([
+          { claimed: false, reason: 'HELD' },
+          { claimed: false, reason: 'HELD' },
+        ]);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          mailClaimId: 'first',
+          activationTokenHash: first.hash,
+        });
+      });
+
+      it('lets another attempt take the claim over once the lease has ended, replacing the token', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'crashed', mintActivationToken().hash),
+        );
+        const second = mintActivationToken();
+
+        const outcome = await store.claimActivationMail(
+          user.username,
+          claimAt(LEASE_SECONDS + 0.001, 'second', second.hash),
+        );
+
+        expect(outcome).toEqual({ claimed: true });
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          mailClaimId: 'second',
+          mailClaimExpiresAt: at(2 * LEASE_SECONDS + 0.001),
+          activationTokenHash: second.hash,
+        });
+      });
+
+      it('can be claimed again at once after the holder released it', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'first', mintActivationToken().hash),
+        );
+        await store.releaseActivationMailClaim(user.username, 'first');
+
+        const outcome = await store.claimActivationMail(
+          user.username,
+          claimAt(1, 'second', mintActivationToken().hash),
+        );
+
+        expect(outcome).toEqual({ claimed: true });
+      });
+
+      it.each([ActivationStatus.MAIL_SENT, ActivationStatus.DONE])(
+        'refuses with NOT_NONE for a user in status %s, changing nothing',
+        async (activationStatus) => {
+          const user = await newUser({
+            activationStatus,
+            activationTokenHash: mintActivationToken().hash,
+            activationTokenExpiresAt: at(TOKEN_TTL_SECONDS),
+          });
+
+          const outcome = await store.claimActivationMail(
+            user.username,
+            claimAt(0, 'late', mintActivationToken().hash),
+          );
+
+          expect(outcome).toEqual({ claimed: false, reason: 'NOT_NONE' });
+          await expect(store.findByUsername(user.username)).resolves.toEqual(user);
+        },
+      );
+
+      it('refuses with NOT_FOUND for an unknown user and creates nothing', async () => {
+        const outcome = await store.claimActivationMail(
+          'ghost-claim',
+          claimAt(0, 'ghost', mintActivationToken().hash),
+        );
+
+        expect(outcome).toEqual({ claimed: false, reason: 'NOT_FOUND' });
+        await expect(hasAnyItem('ghost-claim')).resolves.toBe(false);
+      });
+
+      it('of 20 concurrent claims, exactly one wins and the others are told HELD', async () => {
+        const user = await newUser();
+
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.claimActivationMail(
+              user.username,
+              claimAt(0, `attempt-${i}`, mintActivationToken().hash),
+            ),
+          ),
+        );
+
+        const winners = outcomes.flatMap((outcome, i) => (outcome.claimed ? [i] : []));
+        expect(winners).toHaveLength(1);
+        expect(outcomes.filter((outcome) => !outcome.claimed)).toEqual(
+          Array.from({ length: 19 }, () => ({ claimed: false, reason: 'HELD' })),
+        );
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          mailClaimId: `attempt-${winners[0]}`,
+        });
+      });
+    });
+
+    describe('releaseActivationMailClaim', () => {
+      it('removes the holder’s claim, leaving the user NONE', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'holder', mintActivationToken().hash),
+        );
+
+        await store.releaseActivationMailClaim(user.username, 'holder');
+
+        const stored = await store.findByUsername(user.username);
+        expect(stored).toMatchObject({ activationStatus: ActivationStatus.NONE });
+        expect(stored).not.toHaveProperty('mailClaimId');
+        expect(stored).not.toHaveProperty('mailClaimExpiresAt');
+      });
+
+      it('leaves a claim held by another attempt alone', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'holder', mintActivationToken().hash),
+        );
+
+        await store.releaseActivationMailClaim(user.username, 'someone-else');
+
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          mailClaimId: 'holder',
+          mailClaimExpiresAt: at(LEASE_SECONDS),
+        });
+        await expect(
+          store.claimActivationMail(user.username, claimAt(1, 'third', mintActivationToken().hash)),
+        ).resolves.toEqual({ claimed: false, reason: 'HELD' });
+      });
+
+      it('does not release the claim of an attempt that took over after the lease', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'slow', mintActivationToken().hash),
+        );
+        await store.claimActivationMail(
+          user.username,
+          claimAt(LEASE_SECONDS + 1, 'takeover', mintActivationToken().hash),
+        );
+
+        await store.releaseActivationMailClaim(user.username, 'slow');
+
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          mailClaimId: 'takeover',
+        });
+      });
+
+      it('is a no-op for an unknown user and creates nothing', async () => {
+        await expect(
+          store.releaseActivationMailClaim('ghost-release', 'any'),
+        ).resolves.toBeUndefined();
+
+        await expect(hasAnyItem('ghost-release')).resolves.toBe(false);
+      });
+    });
+
+    describe('markMailSent', () => {
+      it('takes the holder’s user from NONE to MAIL_SENT, stores the time and clears the claim', async () => {
+        const user = await newUser();
+        const { hash } = mintActivationToken();
+        await store.claimActivationMail(user.username, claimAt(0, 'holder', hash));
+
+        const marked = await store.markMailSent(user.username, 'holder', at(2));
+
+        expect(marked).toBe(true);
+        await expect(store.findByUsername(user.username)).resolves.toEqual({
+          ...user,
+          activationStatus: ActivationStatus.MAIL_SENT,
+          activationMailSentAt: at(2),
+          activationTokenHash: hash,
+          activationTokenExpiresAt: at(TOKEN_TTL_SECONDS),
+        });
+      });
+
+      it('refuses an attempt that does not hold the claim', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'holder', mintActivationToken().hash),
+        );
+
+        const marked = await store.markMailSent(user.username, 'someone-else', at(2));
+
+        expect(marked).toBe(false);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.NONE,
+          mailClaimId: 'holder',
+        });
+      });
+
+      it('refuses once the claim was released', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'holder', mintActivationToken().hash),
+        );
+        await store.releaseActivationMailClaim(user.username, 'holder');
+
+        await expect(store.markMailSent(user.username, 'holder', at(2))).resolves.toBe(false);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.NONE,
+        });
+      });
+
+      it('refuses a second time for the same claim', async () => {
+        const user = await newUser();
+        await store.claimActivationMail(
+          user.username,
+          claimAt(0, 'holder', mintActivationToken().hash),
+        );
+        await store.markMailSent(user.username, 'holder', at(2));
+
+        await expect(store.markMailSent(user.username, 'holder', at(3))).resolves.toBe(false);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationMailSentAt: at(2),
+        });
+      });
+
+      it.each([ActivationStatus.MAIL_SENT, ActivationStatus.DONE])(
+        'refuses a user in status %s even with a matching claim id',
+        async (activationStatus) => {
+          const user = await newUser({
+            activationStatus,
+            mailClaimId: 'stale',
+            mailClaimExpiresAt: at(LEASE_SECONDS),
+          });
+
+          await expect(store.markMailSent(user.username, 'stale', at(2))).resolves.toBe(false);
+          await expect(store.findByUsername(user.username)).resolves.toEqual(user);
+        },
+      );
+
+      it('refuses an unknown user and creates nothing', async () => {
+        await expect(store.markMailSent('ghost-mark', 'any', at(2))).resolves.toBe(false);
+
+        await expect(hasAnyItem('ghost-mark')).resolves.toBe(false);
+      });
+    });
+
+    describe('activate', () => {
+      it('takes a MAIL_SENT user to DONE with the right hash before expiry, keeping the hash', async () => {
+        const { user, tokenHash } = await mailedUser();
+
+        const activated = await store.activate(user.username, tokenHash, at(10));
+
+        expect(activated).toBe(true);
+        await expect(store.findByUsername(user.username)).resolves.toEqual({
+          ...user,
+          activationStatus: ActivationStatus.DONE,
+          activatedAt: at(10),
+          activationMailSentAt: at(1),
+          activationTokenHash: tokenHash,
+          activationTokenExpiresAt: at(TOKEN_TTL_SECONDS),
+        });
+      });
+
+      it('takes a NONE user whose claim is still held to DONE and clears the claim', async () => {
+        const user = await newUser();
+        const { hash } = mintActivationToken();
+        await store.claimActivationMail(user.username, claimAt(0, 'in-flight', hash));
+
+        const activated = await store.activate(user.username, hash, at(10));
+
+        expect(activated).toBe(true);
+        const stored = await store.findByUsername(user.username);
+        expect(stored).toMatchObject({ activationStatus: ActivationStatus.DONE });
+        expect(stored).not.toHaveProperty('mailClaimId');
+        expect(stored).not.toHaveProperty('mailClaimExpiresAt');
+      });
+
+      it('refuses a hash that is not the stored one', async () => {
+        const { user } = await mailedUser();
+
+        await expect(
+          store.activate(user.username, mintActivationToken().hash, at(10)),
+        ).resolves.toBe(false);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.MAIL_SENT,
+        });
+      });
+
+      it('refuses the hash of a token replaced by a newer claim', async () => {
+        const user = await newUser();
+        const old = mintActivationToken();
+        await store.claimActivationMail(user.username, claimAt(0, 'old', old.hash));
+        await store.claimActivationMail(
+          user.username,
+          claimAt(LEASE_SECONDS + 1, 'new', mintActivationToken().hash),
+        );
+
+        await expect(store.activate(user.username, old.hash, at(LEASE_SECONDS + 2))).resolves.toBe(
+          false,
+        );
+      });
+
+      it('activates until just before the token expires', async () => {
+        const { user, tokenHash } = await mailedUser();
+
+        await expect(
+          store.activate(user.username, tokenHash, at(TOKEN_TTL_SECONDS - 0.001)),
+        ).resolves.toBe(true);
+      });
+
+      it.each([
+        ['when it expires', TOKEN_TTL_SECONDS],
+        ['after it expired', TOKEN_TTL_SECONDS + 1],
+      ])('refuses the right hash %s', async (_case, seconds) => {
+        const { user, tokenHash } = await mailedUser();
+
+        await expect(store.activate(user.username, tokenHash, at(seconds))).resolves.toBe(false);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.MAIL_SENT,
+        });
+      });
+
+      it('never activates twice: the second call is refused and changes nothing', async () => {
+        const { user, tokenHash } = await mailedUser();
+        await store.activate(user.username, tokenHash, at(10));
+
+        const second = await store.activate(user.username, tokenHash, at(20));
+
+        expect(second).toBe(false);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.DONE,
+          activatedAt: at(10),
+        });
+      });
+
+      it('of 10 concurrent activations with the right hash, exactly one succeeds', async () => {
+        const { user, tokenHash } = await mailedUser();
+
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.activate(user.username, tokenHash, at(10 + i)),
+          ),
+        );
+
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('refuses a user that has no token yet', async () => {
+        const user = await newUser();
+
+        await expect(
+          store.activate(user.username, mintActivationToken().hash, at(10)),
+        ).resolves.toBe(false);
+      });
+
+      it('refuses an unknown user and creates nothing', async () => {
+        await expect(
+          store.activate('ghost-activate', mintActivationToken().hash, at(10)),
+        ).resolves.toBe(false);
+
+        await expect(hasAnyItem('ghost-activate')).resolves.toBe(false);
+      });
+    });
+
+    describe('the empty username (no user can have it)', () => {
+      it('finds nothing', async () => {
+        await expect(store.findByUsername('')).resolves.toBeUndefined();
+      });
+
+      it('claims nothing: NOT_FOUND', async () => {
+        await expect(
+          store.claimActivationMail('', claimAt(0, 'empty', mintActivationToken().hash)),
+        ).resolves.toEqual({ claimed: false, reason: 'NOT_FOUND' });
+      });
+
+      it('releases, marks and activates nothing', async () => {
+        await expect(store.releaseActivationMailClaim('', 'empty')).resolves.toBeUndefined();
+        await expect(store.markMailSent('', 'empty', at(1))).resolves.toBe(false);
+        await expect(store.activate('', mintActivationToken().hash, at(1))).resolves.toBe(false);
+      });
+    });
+  });
+}
