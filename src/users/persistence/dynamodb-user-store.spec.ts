@@ -7,18 +7,25 @@ import {
   DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { testConfig, TestTables } from '../../../test/support/test-app';
 import {
+  AccountActivationService,
   ActivationStatus,
   EmailTakenError,
   hashActivationToken,
+  mintActivationToken,
+  SendActivationMailService,
   StoreBusyError,
   UsernameTakenError,
   type UserRecord,
 } from '../../activation';
 import { activateDirectly } from '../../activation/testing/activate-directly';
+import { FixedClock } from '../../activation/testing/fixed-clock';
+import { activationTokenIn, RecordingMailer } from '../../activation/testing/recording-mailer';
+import { describeUserStoreContract } from '../../activation/testing/user-store.contract';
 import { CorruptUserItemError, DynamoDbUserStore } from './dynamodb-user-store';
 
 const NOW = new Date('2026-03-01T09:00:00.000Z');
@@ -217,6 +224,39 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
       await expect(finding).rejects.toMatchObject({ username: 'alice' });
     });
   });
+
+  describe('errors other than a failed condition', () => {
+    const throttled = new ProvisionedThroughputExceededException({
+      message: 'The level of configured provisioned throughput for the table was exceeded.',
+      $metadata: {},
+    });
+    const claim = {
+      claimId: 'holder',
+      tokenHash: 'a'.repeat(64),
+      tokenExpiresAt: '2026-03-01T10:00:00.000Z',
+      leaseExpiresAt: '2026-03-01T09:01:00.000Z',
+      now: NOW.toISOString(),
+    };
+
+    it.each<[string, () => Promise<unknown>]>([
+      ['claimActivationMail', () => store.claimActivationMail('alice', claim)],
+      ['releaseActivationMailClaim', () => store.releaseActivationMailClaim('alice', 'holder')],
+      ['markMailSent', () => store.markMailSent('alice', 'holder', NOW.toISOString())],
+      ['activate', () => store.activate('alice', 'a'.repeat(64), NOW.toISOString())],
+    ])('%s throws a throughput error of the update unchanged', async (_method, call) => {
+      dynamodb.on(UpdateCommand).rejects(throttled);
+
+      await expect(call()).rejects.toBe(throttled);
+      expect(dynamodb.commandCalls(UpdateCommand)).toHaveLength(1);
+      expect(dynamodb.commandCalls(GetCommand)).toHaveLength(0);
+    });
+
+    it('findByUsername throws a throughput error of the read unchanged', async () => {
+      dynamodb.on(GetCommand).rejects(throttled);
+
+      await expect(store.findByUsername('alice')).rejects.toBe(throttled);
+    });
+  });
 });
 
 describe('DynamoDbUserStore on DynamoDB Local', () => {
@@ -260,5 +300,97 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
       tables.users.create({ ...alice, username: 'second', email: 'FIRST@example.org' }),
     ).rejects.toBeInstanceOf(EmailTakenError);
     await expect(tables.users.findByUsername('second')).resolves.toBeUndefined();
+  });
+
+  it('round-trips every optional field of a user record', async () => {
+    const full: UserRecord = {
+      ...alice,
+      username: 'full-record',
+      email: 'full-record@example.org',
+      name: 'Zoë <b>&</b> 李小龍',
+      activationStatus: ActivationStatus.MAIL_SENT,
+      activationTokenHash: hashActivationToken('some-token'),
+      activationTokenExpiresAt: '2026-03-02T09:00:00.000Z',
+      mailClaimId: '0b9d1f5e-3c1a-4b7e-9a53-4c7d2f6c1e11',
+      mailClaimExpiresAt: '2026-03-01T09:05:00.000Z',
+      activationMailSentAt: '2026-03-01T09:00:01.000Z',
+      activatedAt: '2026-03-01T09:30:00.000Z',
+    };
+    await tables.users.create(full);
+
+    await expect(tables.users.findByUsername('full-record')).resolves.toEqual(full);
+  });
+
+  describeUserStoreContract(() => ({
+    store: tables.users,
+    hasAnyItem: async (username) => {
+      const { Item } = await tables.documentClient.send(
+        new GetCommand({
+          TableName: tables.config.dynamodb.tables.users,
+          Key: { username },
+          ConsistentRead: true,
+        }),
+      );
+      return Item !== undefined;
+    },
+  }));
+
+  describe('the use cases over DynamoDB Local', () => {
+    const BASE = 'https://cards.example/activate';
+
+    function sendService(mailer: RecordingMailer, clock: FixedClock): SendActivationMailService {
+      return new SendActivationMailService(tables.users, mailer, clock, {
+        tokenTtlSeconds: 3600,
+        claimLeaseSeconds: 60,
+        allowedActivationUrlBases: [BASE],
+      });
+    }
+
+    it('ten concurrent sends mail once; the others are told it is in progress or done', async () => {
+      await tables.users.create({ ...alice, username: 'racer', email: 'racer@example.org' });
+      const mailer = new RecordingMailer();
+      const service = sendService(mailer, new FixedClock(NOW));
+
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, () => service.send('racer')),
+      );
+
+      expect(mailer.attempts).toHaveLength(1);
+      const outcomes = results.map((result) =>
+        result.status === 'fulfilled' ? result.value : (result.reason as Error).name,
+      );
+      expect(outcomes.filter((outcome) => typeof outcome === 'object')).toContainEqual({
+        sent: true,
+      });
+      for (const outcome of outcomes) {
+        expect([
+          { sent: true },
+          { sent: false, status: ActivationStatus.MAIL_SENT },
+          'ActivationMailInProgressError',
+        ]).toContainEqual(outcome);
+      }
+      await expect(tables.users.findByUsername('racer')).resolves.toMatchObject({
+        activationStatus: ActivationStatus.MAIL_SENT,
+      });
+    });
+
+    it('activates with the mailed token once, then answers ALREADY_ACTIVE', async () => {
+      await tables.users.create({ ...alice, username: 'clicker', email: 'clicker@example.org' });
+      const mailer = new RecordingMailer();
+      const clock = new FixedClock(NOW);
+      await sendService(mailer, clock).send('clicker');
+      const token = activationTokenIn(mailer.sent[0]!);
+      const activation = new AccountActivationService(tables.users, clock);
+
+      const outcomes = await Promise.all([
+        activation.activate('clicker', token),
+        activation.activate('clicker', token),
+      ]);
+
+      expect(outcomes.sort()).toEqual(['ACTIVATED', 'ALREADY_ACTIVE']);
+      await expect(
+        activation.activate('clicker', mintActivationToken().token),
+      ).rejects.toMatchObject({ name: 'InvalidActivationLinkError' });
+    });
   });
 });
