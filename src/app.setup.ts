@@ -22,6 +22,9 @@ export const BODY_LIMIT = '16kb';
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
+    // Nest's default parsers include an extended (nested objects) urlencoded one for every
+    // route; configureApp registers exactly the parsers this API wants instead.
+    bodyParser: false,
   });
   configureApp(app);
   return app;
@@ -34,7 +37,8 @@ export function configureApp(app: INestApplication & NestExpressApplication): vo
   app.use(helmet());
   app.use(cookieParser());
   app.useBodyParser('json', { limit: BODY_LIMIT });
-  app.useBodyParser('urlencoded', { limit: BODY_LIMIT, extended: false });
+  // No app-wide urlencoded parser: the one route that takes a form (POST /activate)
+  // parses it itself, strictly (src/users/activation/form-body.interceptor.ts).
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiErrorsFilter());
 }
