@@ -137,7 +137,8 @@ export class ApiErrorsFilter implements ExceptionFilter {
     response.status(body.statusCode).json({ ...body, requestId: request.id });
   }
 
-  private toBody(exception: unknown): ApiErrorBody {
+  /** The error shape (and so the status) of any exception; also used by route-specific filters. */
+  protected toBody(exception: unknown): ApiErrorBody {
     if (exception instanceof ApiException) {
       return this.body(exception.getStatus(), exception.code, exception.message, exception.errors);
     }

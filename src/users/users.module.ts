@@ -1,10 +1,11 @@
 /**
- * Registration, sign-in and sessions over HTTP. Binds the core's ports to their DynamoDB
+ * Registration, sign-in, sessions and the activation link over HTTP. Binds the core's ports to their DynamoDB
  * adapters; the core's use cases are plain classes built here by factory.
  */
 import { Module } from '@nestjs/common';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
+  AccountActivationService,
   Argon2idPasswordHasher,
   Clock,
   PasswordHasher,
@@ -14,6 +15,7 @@ import {
   UserStore,
 } from '../activation';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ActivationController } from './activation/activation.controller';
 import { AuthController } from './auth.controller';
 import { DynamoDbUserStore } from './persistence/dynamodb-user-store';
 import { DynamoDbSessionStore } from './sessions/dynamodb-session-store';
@@ -23,7 +25,7 @@ import { SessionGuard } from './sessions/session.guard';
 import { UsersController } from './users.controller';
 
 @Module({
-  controllers: [UsersController, AuthController],
+  controllers: [UsersController, AuthController, ActivationController],
   providers: [
     { provide: Clock, useClass: SystemClock },
     { provide: PasswordHasher, useFactory: () => new Argon2idPasswordHasher() },
@@ -61,6 +63,11 @@ import { UsersController } from './users.controller';
       provide: SignInService,
       inject: [UserStore, PasswordHasher],
       useFactory: (store: UserStore, hasher: PasswordHasher) => new SignInService(store, hasher),
+    },
+    {
+      provide: AccountActivationService,
+      inject: [UserStore, Clock],
+      useFactory: (store: UserStore, clock: Clock) => new AccountActivationService(store, clock),
     },
     SessionGuard,
   ],

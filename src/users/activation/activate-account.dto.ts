@@ -1,0 +1,22 @@
+import { IsDefined, IsString, MaxLength } from 'class-validator';
+
+const REQUIRED = { message: '$property is required' };
+const STRING = { message: '$property must be a string' };
+const AT_MOST = { message: '$property must be at most $constraint1 characters long' };
+
+/**
+ * `POST /activate`, from the page's form or as JSON. Only shape and size are checked
+ * here: a value that cannot be a username or a token is an invalid link (the core says
+ * so), not a hint about which part was wrong.
+ */
+export class ActivateAccountDto {
+  @IsDefined(REQUIRED)
+  @IsString(STRING)
+  @MaxLength(64, AT_MOST)
+  username!: string;
+
+  @IsDefined(REQUIRED)
+  @IsString(STRING)
+  @MaxLength(128, AT_MOST)
+  token!: string;
+}

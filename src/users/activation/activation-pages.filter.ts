@@ -1,0 +1,36 @@
+/**
+ * Errors of the activation routes. A browser gets a page: any client error (malformed
+ * or oversized form, missing fields, unknown user, wrong or expired token) is the one
+ * "link not valid or expired" page with 400, so nothing tells those cases apart; a
+ * failure on our side is a "try again" page with the status the API would give (503 when
+ * DynamoDB is unavailable). A JSON client gets the API's usual error shape.
+ */
+import { type ArgumentsHost, Catch, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiErrorsFilter } from '../../platform/api-errors.filter';
+import { answersErrorsWithPage } from './answer-format';
+import { invalidLinkPage, sendPage, setPrivacyHeaders, unavailablePage } from './activation-pages';
+
+@Catch()
+export class ActivationPagesFilter extends ApiErrorsFilter {
+  private readonly pageLogger = new Logger(ActivationPagesFilter.name);
+
+  override catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    setPrivacyHeaders(response);
+    if (!answersErrorsWithPage(request)) {
+      super.catch(exception, host);
+      return;
+    }
+    if (response.headersSent) return;
+    const { statusCode, code } = this.toBody(exception);
+    if (statusCode < 500) {
+      sendPage(response, invalidLinkPage());
+      return;
+    }
+    this.pageLogger.error({ err: exception, code }, 'activation request failed');
+    sendPage(response, unavailablePage(statusCode));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The activation link in the browser: `GET /activate?username=&token=` shows a page with
+ * an "Activate my account" button; the button's form posts to `POST /activate`, which
+ * activates. JSON clients may post too.
+ *
+ * No CSRF token: the activation token in the body *is* the capability. A cross-site page
+ * can only make someone's browser activate an account whose live token it already holds,
+ * and whoever holds it can activate directly; no cookie or session is involved.
+ */
+import {
+  Controller,
+  Get,
+  HttpStatus,
+  Inject,
+  Post,
+  Body,
+  Req,
+  Res,
+  UseFilters,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import {
+  AccountActivationService,
+  ActivationStatus,
+  isWellFormedActivationToken,
+  usernameProblems,
+} from '../../activation';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { Accepts } from '../../platform/json-body.guard';
+import { ActivateAccountDto } from './activate-account.dto';
+import {
+  activatedPage,
+  activationFormPage,
+  alreadyActivePage,
+  invalidLinkPage,
+  sendPage,
+  setPrivacyHeaders,
+} from './activation-pages';
+import { ActivationPagesFilter } from './activation-pages.filter';
+import { answersWithJson } from './answer-format';
+import { FormBodyInterceptor } from './form-body.interceptor';
+
+export interface ActivationResult {
+  readonly username: string;
+  readonly activationStatus: typeof ActivationStatus.DONE;
+  readonly alreadyActive: boolean;
+}
+
+@Controller('activate')
+@UseFilters(new ActivationPagesFilter())
+export class ActivationController {
+  /** Path of the configured activation URL: where the page's form posts. */
+  private readonly formAction: string;
+
+  constructor(
+    private readonly activation: AccountActivationService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.formAction = new URL(config.http.activationUrlBase).pathname;
+  }
+
+  /**
+   * The page behind the mail's link. Reads nothing and writes nothing: mail scanners
+   * fetch every link, and a lookup would tell them which accounts exist. A link that
+   * cannot be one we sent (missing, repeated or malformed values) gets the invalid page.
+   */
+  @Get()
+  show(@Req() request: Request, @Res() response: Response): void {
+    const { username, token } = request.query;
+    const wellFormed =
+      typeof username === 'string' &&
+      typeof token === 'string' &&
+      usernameProblems(username).length === 0 &&
+      isWellFormedActivationToken(token);
+    sendPage(
+      response,
+      wellFormed ? activationFormPage(this.formAction, username, token) : invalidLinkPage(),
+    );
+  }
+
+  /**
+   * Activates. 200 with a page (or `{username, activationStatus, alreadyActive}` for
+   * JSON); an unknown user, a wrong or expired token is 400 ACTIVATION_LINK_INVALID,
+   * the same for each (see ActivationPagesFilter for the page).
+   */
+  @Post()
+  @Accepts('application/x-www-form-urlencoded', 'application/json')
+  @UseInterceptors(FormBodyInterceptor)
+  async activate(
+    @Body() body: ActivateAccountDto,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const outcome = await this.activation.activate(body.username, body.token);
+    const alreadyActive = outcome === 'ALREADY_ACTIVE';
+    if (answersWithJson(request)) {
+      setPrivacyHeaders(response);
+      const result: ActivationResult = {
+        username: body.username,
+        activationStatus: ActivationStatus.DONE,
+        alreadyActive,
+      };
+      response.status(HttpStatus.OK).json(result);
+      return;
+    }
+    sendPage(
+      response,
+      alreadyActive ? alreadyActivePage(body.username) : activatedPage(body.username),
+    );
+  }
+}

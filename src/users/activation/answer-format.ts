@@ -1,0 +1,26 @@
+import type { Request } from 'express';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Whether an activation request is answered with JSON: when the body was JSON, or when
+ * the client prefers application/json to text/html (`Accept: application/json`). A
+ * browser's form post (or a plain `curl -X POST`) gets pages.
+ */
+export function answersWithJson(request: Request): boolean {
+  return (
+    Boolean(request.is('application/json')) ||
+    request.accepts(['text/html', 'application/json']) === 'application/json'
+  );
+}
+
+/**
+ * Whether an error of an activation request is shown as a page: always for the link
+ * (GET), and for a POST that a page could have sent (a form body or none) by a client
+ * that does not ask for JSON. Any other body (text/plain, XML, ...) gets the API's JSON
+ * error, such as its 415.
+ */
+export function answersErrorsWithPage(request: Request): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return true;
+  return !answersWithJson(request) && request.is(FORM) !== false;
+}

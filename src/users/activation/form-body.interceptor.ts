@@ -1,0 +1,44 @@
+/**
+ * Reads an `application/x-www-form-urlencoded` body, for the one route that takes a form
+ * (the app parses only JSON app-wide; see app.setup.ts). Strict on purpose: flat keys only
+ * (`extended: false`, so `a[b]=c` is one odd key, not an object), a handful of parameters,
+ * a small size. A repeated key becomes an array, which the DTO refuses as a non-string.
+ *
+ * An interceptor rather than a middleware: it runs inside the route, so its errors (too
+ * large, too many parameters, bad charset) reach the route's exception filter, which can
+ * answer a browser with a page instead of JSON. Pipes (validation) run after it.
+ */
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { type Request, type Response, urlencoded } from 'express';
+import type { Observable } from 'rxjs';
+
+/** The page's form is username + token, about 100 bytes. */
+export const FORM_BODY_LIMIT = '1kb';
+export const FORM_PARAMETER_LIMIT = 8;
+
+const parseForm = urlencoded({
+  extended: false,
+  limit: FORM_BODY_LIMIT,
+  parameterLimit: FORM_PARAMETER_LIMIT,
+  type: 'application/x-www-form-urlencoded',
+});
+
+@Injectable()
+export class FormBodyInterceptor implements NestInterceptor {
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    await new Promise<void>((resolve, reject) => {
+      parseForm(request, response, (error?: unknown) =>
+        error ? reject(error as Error) : resolve(),
+      );
+    });
+    return next.handle();
+  }
+}
