@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import request, { type Response } from 'supertest';
-import { normaliseUsername } from '../../src/activation';
+import { mintActivationToken, normaliseUsername } from '../../src/activation';
 import { activateDirectly } from '../../src/activation/testing/activate-directly';
 import { USER_EMAIL_KEY, USER_KEY } from '../../src/users/persistence/user-tables';
 import type { TestApp } from '../support/test-app';
@@ -141,3 +141,51 @@ export function setCookie(
 }
 
 export const SESSION_COOKIE = 'card_store_session';
+
+export interface ClaimedToken {
+  /** Goes into the link. */
+  readonly token: string;
+  readonly claimId: string;
+}
+
+/**
+ * Gives a NONE user a live activation token through the store's own conditional writes,
+ * as the mail step does (without the mail): a claim that stores the token's hash, then,
+ * unless `markSent` is false, the status MAIL_SENT. A claim left unsent ends its lease
+ * at once, so a second claim can replace the token, as a new mail would.
+ */
+export async function claimActivationToken(
+  api: TestApp,
+  username: string,
+  options: { tokenExpiresAt?: Date; markSent?: boolean } = {},
+): Promise<ClaimedToken> {
+  const now = new Date();
+  const minted = mintActivationToken();
+  const claimId = `test-${minted.hash.slice(0, 12)}`;
+  const tokenExpiresAt = options.tokenExpiresAt ?? new Date(now.getTime() + 3600_000);
+  const claim = await api.tables.users.claimActivationMail(username, {
+    claimId,
+    tokenHash: minted.hash,
+    tokenExpiresAt: tokenExpiresAt.toISOString(),
+    leaseExpiresAt: now.toISOString(),
+    now: now.toISOString(),
+  });
+  if (!claim.claimed) throw new Error(`cannot claim '${username}': ${claim.reason}`);
+  if (options.markSent !== false) {
+    const sent = await api.tables.users.markMailSent(username, claimId, now.toISOString());
+    if (!sent) throw new Error(`cannot mark the mail to '${username}' sent`);
+  }
+  return { token: minted.token, claimId };
+}
+
+/** Registers a user and gives them a live token, as if the activation mail had gone out. */
+export async function mailedUser(
+  api: TestApp,
+  overrides: Partial<Registration> = {},
+  options: { tokenExpiresAt?: Date; markSent?: boolean } = {},
+): Promise<Registration & { token: string }> {
+  const registration = await registered(api, overrides);
+  const username = normaliseUsername(registration.username);
+  const { token } = await claimActivationToken(api, username, options);
+  return { ...registration, username, token };
+}
