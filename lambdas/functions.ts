@@ -1,0 +1,33 @@
+/**
+ * The Lambdas of the activation pipeline, in one place: their entry files (what CDK's
+ * NodejsFunction bundles) and timeouts, read by the CDK stack and by the local runner.
+ *
+ * The timeouts are tied to the state machine and the core: each task's TimeoutSeconds in
+ * the `.asl.json` is longer than its function's timeout (so Lambda reports the timeout,
+ * not the task), and send-activation-mail's timeout is shorter than the send claim's
+ * lease (ACTIVATION_MAIL_LEASE_SECONDS, 60 s by default), so an attempt ends before
+ * another may take its claim over. lambdas/state-machine.spec.ts checks both.
+ */
+import { join } from 'node:path';
+
+export interface PipelineFunction {
+  /** The folder under lambdas/, also the local function name. */
+  readonly name: string;
+  /** The Lambda entry file; its export `handler` is the function's handler. */
+  readonly entry: string;
+  readonly timeoutSeconds: number;
+}
+
+function pipelineFunction(name: string, timeoutSeconds: number): PipelineFunction {
+  return { name, entry: join(__dirname, name, 'index.ts'), timeoutSeconds };
+}
+
+export const USER_TABLE_TRIGGER_FUNCTION = pipelineFunction('user-table-trigger', 30);
+export const GET_ACTIVATION_STATUS_FUNCTION = pipelineFunction('get-activation-status', 10);
+export const SEND_ACTIVATION_MAIL_FUNCTION = pipelineFunction('send-activation-mail', 30);
+
+export const PIPELINE_FUNCTIONS: readonly PipelineFunction[] = [
+  USER_TABLE_TRIGGER_FUNCTION,
+  GET_ACTIVATION_STATUS_FUNCTION,
+  SEND_ACTIVATION_MAIL_FUNCTION,
+];

@@ -1,0 +1,391 @@
+import { SendEmailCommand, SESClient, SESServiceException } from '@aws-sdk/client-ses';
+import aslValidator from 'asl-validator';
+import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
+import {
+  type RunOptions,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import {
+  ActivationMailInProgressError,
+  ActivationStatus,
+  ActivationUrlBaseNotAllowedError,
+  MailDeliveryError,
+  UserNotFoundError,
+  UserStoreError,
+} from '../src/activation';
+import { TestTables, testConfig } from '../test/support/test-app';
+import { GET_ACTIVATION_STATUS_FUNCTION, SEND_ACTIVATION_MAIL_FUNCTION } from './functions';
+import { createGetActivationStatusHandler } from './get-activation-status/get-activation-status.handler';
+import { createSendActivationMailHandler } from './send-activation-mail/send-activation-mail.handler';
+import { InvalidTaskInputError } from './shared/task-input';
+import {
+  DEFAULT_STATE_MACHINE_NAME,
+  type DefinitionSubstitutions,
+  readDefinitionTemplate,
+  STATE_MACHINE_DEFINITION_TEMPLATE,
+  substituteDefinition,
+  TASK_STATES,
+} from './state-machine';
+import { LocalSes } from './testing/local-ses';
+import { lambdaEnv, newUser } from './testing/pipeline-fixtures';
+
+const ARNS: DefinitionSubstitutions = {
+  GetActivationStatusFunctionArn:
+    'arn:aws:lambda:us-east-1:123456789012:function:get-activation-status',
+  SendActivationMailFunctionArn:
+    'arn:aws:lambda:us-east-1:123456789012:function:send-activation-mail',
+};
+
+interface Retrier {
+  readonly ErrorEquals: readonly string[];
+  readonly IntervalSeconds: number;
+  readonly BackoffRate: number;
+  readonly MaxAttempts: number;
+  readonly MaxDelaySeconds: number;
+  readonly JitterStrategy: 'FULL' | 'NONE';
+}
+
+interface TaskState {
+  readonly Type: 'Task';
+  readonly Resource: string;
+  readonly TimeoutSeconds: number;
+  readonly Retry: readonly Retrier[];
+  readonly Catch: readonly { ErrorEquals: string[]; ResultPath: string; Next: string }[];
+}
+
+const definition = () =>
+  JSON.parse(readDefinitionTemplate()) as { States: Record<string, unknown> };
+const task = (name: keyof typeof TASK_STATES) => definition().States[name] as TaskState;
+const retriedNames = (state: TaskState) => state.Retry.flatMap((retrier) => retrier.ErrorEquals);
+
+/** The longest a retrier without jitter keeps retrying, in seconds. */
+function retrySpanSeconds(retrier: Retrier): number {
+  let span = 0;
+  for (let attempt = 0; attempt < retrier.MaxAttempts; attempt++) {
+    span += Math.min(
+      retrier.IntervalSeconds * retrier.BackoffRate ** attempt,
+      retrier.MaxDelaySeconds,
+    );
+  }
+  return span;
+}
+
+describe('the state machine definition', () => {
+  it('is valid ASL as stored (with placeholders) and once substituted', () => {
+    const template = aslValidator(definition());
+    const substituted = aslValidator(
+      JSON.parse(substituteDefinition(readDefinitionTemplate(), ARNS)),
+      {
+        checkArn: true,
+        checkPaths: true,
+      },
+    );
+
+    expect(template.errors).toEqual([]);
+    expect(template.isValid).toBe(true);
+    expect(substituted.errors).toEqual([]);
+    expect(substituted.isValid).toBe(true);
+  });
+
+  it('is refused by the validator when broken (the check can fail)', () => {
+    const broken = definition();
+    delete broken.States.MailSent;
+
+    expect(aslValidator(broken).isValid).toBe(false);
+  });
+
+  it('is the file the module exports, with the agreed name and placeholders', () => {
+    expect(STATE_MACHINE_DEFINITION_TEMPLATE).toEqual(definition());
+    expect(DEFAULT_STATE_MACHINE_NAME).toBe('SF_CardStore_SendUserActivationMail');
+    expect(task('GetActivationStatus').Resource).toBe('${GetActivationStatusFunctionArn}');
+    expect(task('SendActivationMail').Resource).toBe('${SendActivationMailFunctionArn}');
+  });
+
+  it('retries exactly the core errors that are transient, by their names', () => {
+    const retryable = [
+      new UserStoreError().name,
+      new MailDeliveryError('u', false).name,
+      new ActivationMailInProgressError('u').name,
+    ];
+    const final = [
+      new UserNotFoundError('u').name,
+      new ActivationUrlBaseNotAllowedError('b').name,
+      new InvalidTaskInputError('x').name,
+    ];
+
+    expect(retriedNames(task('SendActivationMail'))).toEqual(expect.arrayContaining(retryable));
+    expect(retriedNames(task('GetActivationStatus'))).toContain('UserStoreError');
+    for (const name of ['GetActivationStatus', 'SendActivationMail'] as const) {
+      expect(retriedNames(task(name))).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
+      );
+      expect(retriedNames(task(name))).not.toEqual(expect.arrayContaining([final[0]]));
+      for (const error of final) expect(retriedNames(task(name))).not.toContain(error);
+      expect(task(name).Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'ActivationMailFailed' },
+      ]);
+    }
+  });
+
+  // Neither asl-validator 4 nor aws-local-stepfunctions 3 checks these two fields (both
+  // take any value), so the limits Step Functions enforces are checked here.
+  it('has retriers Step Functions accepts, each with a capped backoff', () => {
+    for (const name of Object.keys(TASK_STATES) as (keyof typeof TASK_STATES)[]) {
+      for (const retrier of task(name).Retry) {
+        expect(Object.keys(retrier).sort()).toEqual([
+          'BackoffRate',
+          'ErrorEquals',
+          'IntervalSeconds',
+          'JitterStrategy',
+          'MaxAttempts',
+          'MaxDelaySeconds',
+        ]);
+        expect(Number.isInteger(retrier.IntervalSeconds) && retrier.IntervalSeconds >= 1).toBe(
+          true,
+        );
+        expect(retrier.BackoffRate).toBeGreaterThanOrEqual(1);
+        expect(Number.isInteger(retrier.MaxAttempts) && retrier.MaxAttempts >= 1).toBe(true);
+        expect(Number.isInteger(retrier.MaxDelaySeconds)).toBe(true);
+        expect(retrier.MaxDelaySeconds).toBeGreaterThan(retrier.IntervalSeconds);
+        expect(['FULL', 'NONE']).toContain(retrier.JitterStrategy);
+      }
+    }
+  });
+
+  it('keeps retrying ActivationMailInProgressError longer than the claim lease', () => {
+    const inProgress = task('SendActivationMail').Retry.find((retrier) =>
+      retrier.ErrorEquals.includes('ActivationMailInProgressError'),
+    );
+
+    // Without jitter the span is certain; with FULL jitter it could be near zero.
+    expect(inProgress?.JitterStrategy).toBe('NONE');
+    expect(retrySpanSeconds(inProgress!)).toBeGreaterThan(
+      60 + SEND_ACTIVATION_MAIL_FUNCTION.timeoutSeconds,
+    );
+  });
+
+  it('gives each task more time than its function, and the mail function less than the lease', () => {
+    expect(task('GetActivationStatus').TimeoutSeconds).toBeGreaterThan(
+      GET_ACTIVATION_STATUS_FUNCTION.timeoutSeconds,
+    );
+    expect(task('SendActivationMail').TimeoutSeconds).toBeGreaterThan(
+      SEND_ACTIVATION_MAIL_FUNCTION.timeoutSeconds,
+    );
+    expect(SEND_ACTIVATION_MAIL_FUNCTION.timeoutSeconds).toBeLessThan(60);
+  });
+});
+
+describe('substituteDefinition', () => {
+  it('fills in the function ARNs and leaves no placeholder', () => {
+    const text = substituteDefinition(readDefinitionTemplate(), ARNS);
+
+    expect(text).not.toContain('${');
+    const states = (JSON.parse(text) as { States: Record<string, { Resource?: string }> }).States;
+    expect(states.GetActivationStatus?.Resource).toBe(ARNS.GetActivationStatusFunctionArn);
+    expect(states.SendActivationMail?.Resource).toBe(ARNS.SendActivationMailFunctionArn);
+  });
+
+  it('refuses a missing value and an unknown placeholder', () => {
+    expect(() =>
+      substituteDefinition(readDefinitionTemplate(), {
+        ...ARNS,
+        SendActivationMailFunctionArn: '',
+      }),
+    ).toThrow('No value for the placeholder ${SendActivationMailFunctionArn}.');
+    expect(() => substituteDefinition('{"Resource": "${OtherArn}"}', ARNS)).toThrow(
+      'Unknown placeholder ${OtherArn} in the definition.',
+    );
+  });
+});
+
+describe('the state machine run by aws-local-stepfunctions over the real handlers', () => {
+  let tables: TestTables;
+  let ses: LocalSes;
+  let machine: StateMachine;
+  let taskHandlers: NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers'];
+
+  beforeAll(async () => {
+    [tables, ses] = await Promise.all([new TestTables(testConfig()).create(), LocalSes.start()]);
+    const env = lambdaEnv(tables, ses.endpoint);
+    const getStatus = createGetActivationStatusHandler(env);
+    const sendMail = createSendActivationMailHandler(env);
+    const byArn: Record<string, (input: unknown) => Promise<unknown>> = {
+      [ARNS.GetActivationStatusFunctionArn]: getStatus,
+      [ARNS.SendActivationMailFunctionArn]: sendMail,
+    };
+    const substituted = JSON.parse(
+      substituteDefinition(readDefinitionTemplate(), ARNS),
+    ) as StateMachineDefinition;
+    machine = new StateMachine(substituted);
+    // Each Task runs the handler its Resource names, answering JSON as Lambda does.
+    taskHandlers = Object.fromEntries(
+      Object.keys(TASK_STATES).map((state) => {
+        const resource = (substituted.States[state] as { Resource: string }).Resource;
+        return [
+          state,
+          async (input: unknown) => JSON.parse(JSON.stringify(await byArn[resource]!(input))),
+        ];
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await Promise.all([tables.drop(), ses.close()]);
+  });
+
+  async function run(username: string) {
+    const execution = machine.run(
+      { username },
+      {
+        overrides: {
+          taskResourceLocalHandlers: taskHandlers,
+          retryIntervalOverrides: { GetActivationStatus: 0, SendActivationMail: 0 },
+        },
+      },
+    );
+    const result = await execution.result.then(
+      (output) => ({ output, error: undefined }),
+      (error: unknown) => ({
+        output: undefined,
+        error: error as { name: string; cause?: { name: string; message: string } },
+      }),
+    );
+    const events: { type: string; state?: { name: string } }[] = [];
+    for await (const event of execution.eventLogs) events.push(event);
+    const entered = events
+      .filter((event) => event.type === 'StateEntered')
+      .map((event) => event.state?.name);
+    const retried = events
+      .filter((event) => event.type === 'StateRetried')
+      .map((event) => event.state?.name);
+    return { ...result, entered, retried };
+  }
+
+  it('mails a NONE user and ends in MailSent', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+
+    const { output, error, entered } = await run(user.username);
+
+    expect(error).toBeUndefined();
+    expect(output).toEqual({
+      username: user.username,
+      activationStatus: 'NONE',
+      sendResult: { result: 'OK' },
+    });
+    expect(entered).toEqual([
+      'GetActivationStatus',
+      'CheckActivationStatus',
+      'SendActivationMail',
+      'MailSent',
+    ]);
+    expect(await ses.mailsTo(user.email)).toHaveLength(1);
+    expect((await tables.users.findByUsername(user.username))?.activationStatus).toBe(
+      ActivationStatus.MAIL_SENT,
+    );
+  });
+
+  it.each([
+    ['a MAIL_SENT user', ActivationStatus.MAIL_SENT],
+    ['a DONE user', ActivationStatus.DONE],
+  ])('sends nothing to %s and ends in MailSent', async (_label, status) => {
+    const user = newUser({ activationStatus: status });
+    await tables.users.create(user);
+
+    const { output, entered } = await run(user.username);
+
+    expect(output).toEqual({ username: user.username, activationStatus: status });
+    expect(entered).toEqual(['GetActivationStatus', 'CheckActivationStatus', 'MailSent']);
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
+  });
+
+  it('sends nothing for an unknown user and ends in MailSent', async () => {
+    const before = (await ses.mails()).length;
+
+    const { output, entered } = await run('nobody-here');
+
+    expect(output).toEqual({ username: 'nobody-here', activationStatus: '' });
+    expect(entered).toEqual(['GetActivationStatus', 'CheckActivationStatus', 'MailSent']);
+    expect(await ses.mails()).toHaveLength(before);
+  });
+
+  it('fails in ActivationMailFailed with the task error when the link base is not allowed', async () => {
+    const user = newUser({ activationUrlBase: 'http://evil.test/activate' });
+    await tables.users.create(user);
+
+    const { error, entered, retried } = await run(user.username);
+
+    expect(error?.name).toBe('ExecutionError');
+    expect(error?.cause).toMatchObject({ name: 'ActivationUrlBaseNotAllowedError' });
+    expect(error?.cause?.message).toContain('http://evil.test/activate');
+    expect(retried).toEqual([]);
+    expect(entered.at(-1)).toBe('ActivationMailFailed');
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
+  });
+
+  describe('with SES failing once (aws-sdk-client-mock on the SES client)', () => {
+    let sesMock: AwsClientStub<SESClient>;
+    const realSend = SESClient.prototype.send as (
+      this: SESClient,
+      command: SendEmailCommand,
+    ) => Promise<unknown>;
+
+    beforeAll(() => {
+      sesMock = mockClient(SESClient);
+    });
+
+    afterAll(() => sesMock.restore());
+
+    it('takes the Retry after a throttled send and mails exactly once', async () => {
+      const user = newUser();
+      await tables.users.create(user);
+      sesMock
+        .on(SendEmailCommand)
+        .rejectsOnce(
+          new SESServiceException({
+            name: 'Throttling',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+            message: 'Maximum sending rate exceeded.',
+          }),
+        )
+        .callsFake((input: SendEmailCommand['input'], getClient: () => unknown) =>
+          realSend.call(getClient() as SESClient, new SendEmailCommand(input)),
+        );
+
+      const { output, error, retried } = await run(user.username);
+
+      expect(error).toBeUndefined();
+      expect(output).toMatchObject({ sendResult: { result: 'OK' } });
+      expect(retried).toEqual(['SendActivationMail']);
+      expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(2);
+      expect(await ses.mailsTo(user.email)).toHaveLength(1);
+    });
+  });
+
+  it('fails with UserStoreError once the retries of a failing store run out', async () => {
+    const broken = createGetActivationStatusHandler({
+      ...lambdaEnv(tables, ses.endpoint),
+      USER_TABLE_NAME: 'NoSuchTable',
+    });
+    const execution = machine.run(
+      { username: 'alice' },
+      {
+        overrides: {
+          taskResourceLocalHandlers: { GetActivationStatus: (input) => broken(input) },
+          retryIntervalOverrides: { GetActivationStatus: 0 },
+        },
+      },
+    );
+
+    await expect(execution.result).rejects.toMatchObject({
+      name: 'ExecutionError',
+      cause: { name: 'UserStoreError' },
+    });
+    const retries: unknown[] = [];
+    for await (const event of execution.eventLogs)
+      if (event.type === 'StateRetried') retries.push(event);
+    expect(retries).toHaveLength(task('GetActivationStatus').Retry[0]!.MaxAttempts);
+  });
+});
