@@ -604,6 +604,40 @@ describe('LocalStepFunctions task timeouts', () => {
   });
 });
 
+describe('LocalStepFunctions logging', () => {
+  it('logs the end of each execution at info with its name, status and duration', async () => {
+    const lines: { obj: Record<string, unknown>; msg?: string }[] = [];
+    const record = (obj: object, msg?: string) =>
+      lines.push({ obj: obj as Record<string, unknown>, msg });
+    const script = toyScript();
+    script.greet = async () => {
+      throw new RangeError('nope');
+    };
+    const { service, client, toyArn } = await startToy(script, {
+      logger: { info: record, warn: record, error: record },
+    });
+    try {
+      await client.send(new StartExecutionCommand({ stateMachineArn: toyArn, name: 'logged' }));
+      await service.idle();
+    } finally {
+      client.destroy();
+      await service.stop();
+    }
+    expect(lines).toEqual([
+      {
+        msg: 'local Step Functions: execution ended',
+        obj: {
+          stateMachine: TOY_NAME,
+          execution: 'logged',
+          status: 'FAILED',
+          error: 'RangeError',
+          durationMs: expect.any(Number),
+        },
+      },
+    ]);
+  });
+});
+
 describe('LocalStepFunctions start-up checks', () => {
   it('refuses to listen on anything but loopback', async () => {
     await expect(startToy(toyScript(), { host: '0.0.0.0' })).rejects.toThrow(/loopback only/);

@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import type {
   DescribeExecutionOutput,
   DescribeStateMachineForExecutionOutput,
@@ -239,7 +238,15 @@ export class LocalStepFunctions {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
     await closed;
-    await Promise.race([this.idle(), delay(this.settings.stopGraceMs, undefined, { ref: false })]);
+    if (this.runs.size > 0) {
+      // A timer we clear ourselves: a pending one would keep the process (or a jest worker) alive.
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => {
+        graceTimer = setTimeout(resolve, this.settings.stopGraceMs);
+      });
+      await Promise.race([this.idle(), graceOver]);
+      clearTimeout(graceTimer);
+    }
     for (const run of this.runs.values()) {
       this.settings.logger.warn(
         { execution: run.record.name, stateMachine: run.record.stateMachineName },
