@@ -454,6 +454,29 @@ describe('account activation', () => {
       expectFieldErrors(response, fields);
     });
 
+    it('reports presence, then type, then size, one message per field', async () => {
+      const responses = await Promise.all([
+        postJson(api, {}),
+        postJson(api, { username: 42, token: { $ne: null } }),
+        postJson(api, { username: 'a'.repeat(65), token: 'A'.repeat(129) }),
+      ]);
+
+      expect(responses.map(({ body }) => body.errors)).toEqual([
+        [
+          { field: 'username', messages: ['username is required'] },
+          { field: 'token', messages: ['token is required'] },
+        ],
+        [
+          { field: 'username', messages: ['username must be a string'] },
+          { field: 'token', messages: ['token must be a string'] },
+        ],
+        [
+          { field: 'username', messages: ['username must be at most 64 characters long'] },
+          { field: 'token', messages: ['token must be at most 128 characters long'] },
+        ],
+      ]);
+    });
+
     it('answers a bad form with field messages when the client asks for JSON', async () => {
       const response = await postForm(api, 'username=a&username=b').set(
         'Accept',

@@ -8,15 +8,18 @@ const AT_MOST = { message: '$property must be at most $constraint1 characters lo
  * `POST /activate`, from the page's form or as JSON. Only shape and size are checked
  * here: a value that cannot be a username or a token is an invalid link (the core says
  * so), not a hint about which part was wrong.
+ *
+ * class-validator checks a property's rules from the bottom decorator up and, with
+ * stopAtFirstError, reports the first broken one: presence, then type, then size.
  */
 export class ActivateAccountDto {
-  @IsDefined(REQUIRED)
-  @IsString(STRING)
   @MaxLength(64, AT_MOST)
+  @IsString(STRING)
+  @IsDefined(REQUIRED)
   username!: string;
 
-  @IsDefined(REQUIRED)
-  @IsString(STRING)
   @MaxLength(128, AT_MOST)
+  @IsString(STRING)
+  @IsDefined(REQUIRED)
   token!: string;
 }
