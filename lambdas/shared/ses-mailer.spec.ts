@@ -1,7 +1,7 @@
 import { SendEmailCommand, SESClient, SESServiceException } from '@aws-sdk/client-ses';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { MailNotSentError, type OutgoingMail } from '../../src/activation';
-import { SesMailer } from './ses-mailer';
+import { SesMailer, sesAddress } from './ses-mailer';
 
 const MAIL: OutgoingMail = {
   to: 'alice@example.org',
@@ -82,5 +82,15 @@ describe('SesMailer (aws-sdk-client-mock on the SES client)', () => {
     ses.on(SendEmailCommand).rejects(error);
 
     await expect(mailer.send(MAIL)).rejects.toBe(error);
+  });
+});
+
+describe('sesAddress', () => {
+  it.each([
+    ['alice@example.org', 'alice@example.org'],
+    ['Zoë@Bücher.example', 'Zoë@xn--bcher-kva.example'],
+    ['a@李.example', 'a@xn--7qv.example'],
+  ])('sends %s as %s', (address, expected) => {
+    expect(sesAddress(address)).toBe(expected);
   });
 });

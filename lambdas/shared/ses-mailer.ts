@@ -6,6 +6,7 @@
  * (MailNotSentError); a timeout or a dropped connection may have come after SES took the
  * mail, so it is rethrown as it is (outcome unknown).
  */
+import { domainToASCII } from 'node:url';
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
 import { Mailer, MailNotSentError, type OutgoingMail } from '../../src/activation';
 
@@ -25,7 +26,7 @@ export class SesMailer extends Mailer {
       await this.client.send(
         new SendEmailCommand({
           Source: this.fromAddress,
-          Destination: { ToAddresses: [mail.to] },
+          Destination: { ToAddresses: [sesAddress(mail.to)] },
           Message: {
             Subject: { Data: mail.subject, Charset: CHARSET },
             Body: {
@@ -43,6 +44,18 @@ export class SesMailer extends Mailer {
       throw error;
     }
   }
+}
+
+/**
+ * SES takes only ASCII addresses: an internationalised domain goes as Punycode
+ * (`zoë@bücher.example` → `zoë@xn--bcher-kva.example`). A non-ASCII local part cannot be
+ * sent through SES at all; SES refuses it, and the refusal fails the task.
+ */
+export function sesAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 0) return address;
+  const domain = domainToASCII(address.slice(at + 1));
+  return domain ? `${address.slice(0, at)}@${domain}` : address;
 }
 
 /**
