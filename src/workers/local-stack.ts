@@ -1,11 +1,13 @@
 /**
- * Local mode: the stand-ins for what AWS runs for us. Today DynamoDB Local and the tables;
- * the stream poller, the Step Functions endpoint and the SES inbox join here.
+ * Local mode: the stand-ins for what AWS runs for us. DynamoDB Local and the tables, then
+ * the activation pipeline (stream poller, Step Functions endpoint, SES inbox).
  */
 import { join } from 'node:path';
+import { pino } from 'pino';
 import type { AppConfig } from '../config/app-config';
 import { createDynamoDbClient } from '../platform/dynamodb';
 import { userTableDefinitions } from '../users/persistence/user-tables';
+import { type ActivationPipelineOptions, LocalActivationPipeline } from './activation-pipeline';
 import { DynamoDbLocal } from './dynamodb-local';
 import { ensureTables } from './ensure-tables';
 
@@ -15,10 +17,14 @@ export interface LocalStack {
   /** What runs, for the start-up banner. */
   readonly addresses: Readonly<Record<string, string>>;
   readonly createdTables: readonly string[];
+  readonly pipeline: LocalActivationPipeline;
   stop(): Promise<void>;
 }
 
-export interface LocalStackOptions {
+export interface LocalStackOptions extends Pick<
+  ActivationPipelineOptions,
+  'retryIntervalOverrides' | 'pollIntervalMs'
+> {
   /** Keep data in memory instead of under LOCAL_DATA_DIR (tests). */
   readonly inMemory?: boolean;
 }
@@ -40,6 +46,12 @@ export async function startLocalStack(
   const client = createDynamoDbClient(localConfig.dynamodb);
   try {
     const createdTables = await ensureTables(client, userTableDefinitions(config.dynamodb.tables));
+    const pipeline = await LocalActivationPipeline.start(localConfig, {
+      dataDir: options.inMemory ? undefined : config.localDataDir,
+      logger: pino({ level: config.logLevel }),
+      retryIntervalOverrides: options.retryIntervalOverrides,
+      pollIntervalMs: options.pollIntervalMs,
+    });
     return {
       config: localConfig,
       addresses: {
@@ -47,9 +59,12 @@ export async function startLocalStack(
         ...(embedded && !options.inMemory
           ? { 'DynamoDB data': join(config.localDataDir, 'dynamodb') }
           : {}),
+        ...pipeline.addresses(),
       },
       createdTables,
+      pipeline,
       stop: async () => {
+        await pipeline.stop();
         await embedded?.stop();
       },
     };

@@ -29,6 +29,14 @@ const CONFIG_VARIABLES = [
   'SESSION_TABLE_NAME',
   'SESSION_TTL_SECONDS',
   'LOG_LEVEL',
+  'FROM_ADDRESS',
+  'ACTIVATION_TOKEN_TTL_SECONDS',
+  'ACTIVATION_MAIL_LEASE_SECONDS',
+  'SFN_ENDPOINT',
+  'SFN_LOCAL_PORT',
+  'STATE_MACHINE_NAME',
+  'SES_ENDPOINT',
+  'SES_LOCAL_PORT',
 ];
 
 export function tempDir(label: string): string {
@@ -79,6 +87,8 @@ export async function isPortFree(port: number): Promise<boolean> {
 export interface LauncherSettings {
   readonly port: number;
   readonly dynamoDbPort: number;
+  readonly sfnPort: number;
+  readonly sesPort: number;
   readonly dataDir: string;
 }
 
@@ -98,6 +108,8 @@ export function launcherEnv(
     ...env,
     PORT: String(settings.port),
     DYNAMODB_LOCAL_PORT: String(settings.dynamoDbPort),
+    SFN_LOCAL_PORT: String(settings.sfnPort),
+    SES_LOCAL_PORT: String(settings.sesPort),
     LOCAL_DATA_DIR: settings.dataDir,
     LOG_LEVEL: 'warn',
     ...overrides,

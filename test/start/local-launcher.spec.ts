@@ -42,11 +42,12 @@ const ANN = {
 };
 const LOOPBACK_ADDRESSES = ['127.0.0.1', '[::ffff:127.0.0.1]'];
 
+/** Four different free ports: API, DynamoDB Local, Step Functions, SES. */
 async function freshSettings(label: string): Promise<LauncherSettings> {
-  const port = await freePort();
-  let dynamoDbPort = await freePort();
-  while (dynamoDbPort === port) dynamoDbPort = await freePort();
-  return { port, dynamoDbPort, dataDir: tempDir(label) };
+  const ports = new Set<number>();
+  while (ports.size < 4) ports.add(await freePort());
+  const [port, dynamoDbPort, sfnPort, sesPort] = [...ports] as [number, number, number, number];
+  return { port, dynamoDbPort, sfnPort, sesPort, dataDir: tempDir(label) };
 }
 
 describe('npm start (local launcher)', () => {
@@ -72,7 +73,7 @@ describe('npm start (local launcher)', () => {
       removeDir(settings?.dataDir);
     });
 
-    it('prints the banner with the API and DynamoDB Local addresses', () => {
+    it('prints the banner with the API, DynamoDB Local, SES inbox and Step Functions addresses', () => {
       // Arrange: `first` started in beforeAll.
 
       // Act
@@ -84,6 +85,11 @@ describe('npm start (local launcher)', () => {
       expect(banner).toContain(`DynamoDB Local   http://127.0.0.1:${settings.dynamoDbPort}`);
       expect(banner).toContain(`DynamoDB data    ${settings.dataDir}/dynamodb`);
       expect(banner).toContain('Created tables   User, UserEmail, UserSession');
+      expect(banner).toContain(`SES inbox        http://127.0.0.1:${settings.sesPort}/`);
+      expect(banner).toContain(`Step Functions   http://127.0.0.1:${settings.sfnPort}`);
+      expect(banner).toContain(
+        'State machine    arn:aws:states:us-east-1:000000000000:stateMachine:SF_CardStore_SendUserActivationMail',
+      );
     });
 
     it('reports healthy, registers a user and refuses their sign-in until activation', async () => {
@@ -106,7 +112,7 @@ describe('npm start (local launcher)', () => {
       expect(login.body).toMatchObject({ code: 'ACCOUNT_NOT_ACTIVATED' });
     });
 
-    it('binds DynamoDB Local to 127.0.0.1 only', () => {
+    it('binds DynamoDB Local, Step Functions and SES to 127.0.0.1 only', () => {
       // Arrange
       if (!hasCommand('ss')) {
         process.stderr.write(
@@ -116,11 +122,15 @@ describe('npm start (local launcher)', () => {
       }
 
       // Act
-      const addresses = listeningAddresses(settings.dynamoDbPort);
+      const bound = [settings.dynamoDbPort, settings.sfnPort, settings.sesPort].map(
+        listeningAddresses,
+      );
 
       // Assert
-      expect(addresses.length).toBeGreaterThan(0);
-      for (const address of addresses) expect(LOOPBACK_ADDRESSES).toContain(address);
+      for (const addresses of bound) {
+        expect(addresses.length).toBeGreaterThan(0);
+        for (const address of addresses) expect(LOOPBACK_ADDRESSES).toContain(address);
+      }
     });
 
     it('stops on SIGTERM to the start script with exit code 0 within seconds, ending Java and freeing both ports', async () => {
