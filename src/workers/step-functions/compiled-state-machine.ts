@@ -78,6 +78,12 @@ function createEngine(definition: JsonObject): StateMachine {
   return engine;
 }
 
+/**
+ * The engine waits with one setTimeout; Node fires a longer one after 1 ms instead. AWS
+ * allows TimeoutSeconds up to 99999999, so longer ones are cut to what a timer can wait.
+ */
+const MAX_TIMER_SECONDS = Math.floor(2 ** 31 / 1000) - 1;
+
 export class CompiledStateMachine {
   readonly arn: string;
   /** As DescribeStateMachine returns it: the definition we were given, not our tuned copy. */
@@ -101,6 +107,9 @@ export class CompiledStateMachine {
     this.definitionJson = JSON.stringify(source.definition);
     const tuned = structuredClone(source.definition) as JsonObject;
     this.tasks = this.bindTasks(tuned);
+    if (typeof tuned.TimeoutSeconds === 'number') {
+      tuned.TimeoutSeconds = Math.min(tuned.TimeoutSeconds, MAX_TIMER_SECONDS);
+    }
     this.retryIntervalOverrides =
       typeof retryIntervals === 'number'
         ? Object.fromEntries(
@@ -176,6 +185,9 @@ export class CompiledStateMachine {
         throw new Error(
           `${where}: no local handler for Resource "${resource}" (only Lambda functions run locally)`,
         );
+      }
+      if (typeof state.TimeoutSeconds === 'number') {
+        state.TimeoutSeconds = Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);
       }
       if (fn && state.TimeoutSecondsPath === undefined) {
         // ASL wants whole seconds, at least 1.

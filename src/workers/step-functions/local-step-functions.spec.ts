@@ -604,6 +604,73 @@ describe('LocalStepFunctions task timeouts', () => {
   });
 });
 
+describe('LocalStepFunctions with lambda:invoke and a FunctionName from the input', () => {
+  it('finds the function at run time and honours a TimeoutSeconds of AWS size', async () => {
+    const { service, client } = await startToy(toyScript(), {
+      stateMachines: [
+        {
+          name: 'Dynamic',
+          definition: {
+            StartAt: 'Call',
+            TimeoutSeconds: 99999999,
+            States: {
+              Call: {
+                Type: 'Task',
+                Resource: 'arn:aws:states:::lambda:invoke',
+                Parameters: { 'FunctionName.$': '$.fn', 'Payload.$': '$.payload' },
+                OutputPath: '$.Payload',
+                TimeoutSeconds: 99999999,
+                End: true,
+              },
+            },
+          },
+          taskHandlers: {
+            'arn:aws:lambda:us-east-1:000000000000:function:doubler': {
+              functionName: 'doubler',
+              timeoutSeconds: 5,
+              handler: async (event) => {
+                await new Promise((resolve) => setTimeout(resolve, 30));
+                return { doubled: (event as { n: number }).n * 2 };
+              },
+            },
+          },
+        },
+      ],
+    });
+    try {
+      const stateMachineArn = service.stateMachineArn('Dynamic');
+      const found = await client.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          input: JSON.stringify({ fn: 'doubler', payload: { n: 21 } }),
+        }),
+      );
+      const missing = await client.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          input: JSON.stringify({ fn: 'nobody', payload: {} }),
+        }),
+      );
+      await service.idle();
+      const ok = await client.send(
+        new DescribeExecutionCommand({ executionArn: found.executionArn }),
+      );
+      expect(ok.status).toBe('SUCCEEDED');
+      expect(JSON.parse(ok.output!)).toEqual({ doubled: 42 });
+      const failed = await client.send(
+        new DescribeExecutionCommand({ executionArn: missing.executionArn }),
+      );
+      expect(failed).toMatchObject({
+        status: 'FAILED',
+        error: 'Lambda.ResourceNotFoundException',
+      });
+    } finally {
+      client.destroy();
+      await service.stop();
+    }
+  });
+});
+
 describe('LocalStepFunctions logging', () => {
   it('logs the end of each execution at info with its name, status and duration', async () => {
     const lines: { obj: Record<string, unknown>; msg?: string }[] = [];
