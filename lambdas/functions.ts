@@ -8,18 +8,24 @@
  * lease (ACTIVATION_MAIL_LEASE_SECONDS, 60 s by default), so an attempt ends before
  * another may take its claim over. lambdas/state-machine.spec.ts checks both.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface PipelineFunction {
   /** The folder under lambdas/, also the local function name. */
   readonly name: string;
-  /** The Lambda entry file; its export `handler` is the function's handler. */
+  /**
+   * The Lambda entry file; its export `handler` is the function's handler. `index.ts`
+   * beside the sources, `index.js` when this module runs from the build output (dist/).
+   */
   readonly entry: string;
   readonly timeoutSeconds: number;
 }
 
 function pipelineFunction(name: string, timeoutSeconds: number): PipelineFunction {
-  return { name, entry: join(__dirname, name, 'index.ts'), timeoutSeconds };
+  const source = join(__dirname, name, 'index.ts');
+  const entry = existsSync(source) ? source : join(__dirname, name, 'index.js');
+  return { name, entry, timeoutSeconds };
 }
 
 export const USER_TABLE_TRIGGER_FUNCTION = pipelineFunction('user-table-trigger', 30);
