@@ -1,0 +1,109 @@
+/**
+ * What Lambda hands a DynamoDB stream trigger, built from what the Streams API returns, so
+ * that the handler run locally sees the very shapes it sees on AWS:
+ *
+ * - the SDK gives `ApproximateCreationDateTime` as a Date, Lambda as epoch seconds;
+ * - the SDK gives binary attributes as bytes, Lambda's JSON as base64 text;
+ * - GetRecords has no `eventSourceARN`, Lambda adds the stream's ARN;
+ * - DynamoDB Local stamps `awsRegion: "ddblocal"`, Lambda the stream's region.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  AttributeValue as SdkAttributeValue,
+  _Record as SdkRecord,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { AttributeValue, Context, DynamoDBRecord, StreamRecord } from 'aws-lambda';
+
+/** The account DynamoDB Local and its ARNs use; only ever part of local ARNs. */
+const LOCAL_ACCOUNT = '000000000000';
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
+export function toLambdaAttributeValue(value: SdkAttributeValue): AttributeValue {
+  if (value.S !== undefined) return { S: value.S };
+  if (value.N !== undefined) return { N: value.N };
+  if (value.B !== undefined) return { B: base64(value.B) };
+  if (value.SS !== undefined) return { SS: value.SS };
+  if (value.NS !== undefined) return { NS: value.NS };
+  if (value.BS !== undefined) return { BS: value.BS.map(base64) };
+  if (value.M !== undefined) return { M: toLambdaImage(value.M) };
+  if (value.L !== undefined) return { L: value.L.map(toLambdaAttributeValue) };
+  if (value.NULL !== undefined) return { NULL: value.NULL };
+  if (value.BOOL !== undefined) return { BOOL: value.BOOL };
+  throw new Error(`Unknown attribute value type: ${Object.keys(value).join(', ')}`);
+}
+
+export function toLambdaImage(
+  image: Record<string, SdkAttributeValue>,
+): Record<string, AttributeValue> {
+  return Object.fromEntries(
+    Object.entries(image).map(([name, value]) => [name, toLambdaAttributeValue(value)]),
+  );
+}
+
+/** One GetRecords record as the record of a Lambda `DynamoDBStreamEvent`, same key order. */
+export function toLambdaRecord(
+  record: SdkRecord,
+  stream: { readonly arn: string; readonly region: string },
+): DynamoDBRecord {
+  const source = record.dynamodb ?? {};
+  const dynamodb: StreamRecord = {
+    ...(source.ApproximateCreationDateTime && {
+      ApproximateCreationDateTime: source.ApproximateCreationDateTime.getTime() / 1000,
+    }),
+    ...(source.Keys && { Keys: toLambdaImage(source.Keys) }),
+    ...(source.NewImage && { NewImage: toLambdaImage(source.NewImage) }),
+    ...(source.OldImage && { OldImage: toLambdaImage(source.OldImage) }),
+    SequenceNumber: source.SequenceNumber,
+    SizeBytes: source.SizeBytes,
+    StreamViewType: source.StreamViewType,
+  };
+  return {
+    eventID: record.eventID,
+    eventName: record.eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: stream.region,
+    dynamodb,
+    eventSourceARN: stream.arn,
+    // Present on TTL deletions only: `{type: "Service", principalId: "dynamodb.amazonaws.com"}`.
+    ...(record.userIdentity && { userIdentity: { ...record.userIdentity } }),
+  };
+}
+
+export interface FunctionIdentity {
+  readonly functionName: string;
+  readonly region: string;
+  /** The function's timeout; `getRemainingTimeInMillis` counts down from it. */
+  readonly timeoutMs: number;
+}
+
+export function functionArn(identity: Pick<FunctionIdentity, 'functionName' | 'region'>): string {
+  return `arn:aws:lambda:${identity.region}:${LOCAL_ACCOUNT}:function:${identity.functionName}`;
+}
+
+function callbackStyleRefused(): never {
+  throw new Error('Callback-style completion is not supported: return a promise instead.');
+}
+
+/** A Lambda `Context` for one invocation, its deadline starting now. */
+export function invocationContext(identity: FunctionIdentity, now = Date.now()): Context {
+  const deadline = now + identity.timeoutMs;
+  const day = new Date(now).toISOString().slice(0, 10).replaceAll('-', '/');
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: identity.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn(identity),
+    memoryLimitInMB: '128',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${identity.functionName}`,
+    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: callbackStyleRefused,
+    fail: callbackStyleRefused,
+    succeed: callbackStyleRefused,
+  };
+}
