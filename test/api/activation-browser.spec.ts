@@ -5,51 +5,32 @@
  * post, and the button is found by its accessible name. Leaves a screenshot of the
  * success page in reports/activation-success.png.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { type Browser, launchChromium, REPORTS_DIR } from '../support/chromium';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { mailedUser, userItem } from './api-helpers';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const REPORTS = resolve(__dirname, '../../reports');
 
 describe('activation in the browser', () => {
   let api: TestApp;
   let origin: string;
-  let browser: BrowserContext;
-  let profile: string;
+  let browser: Browser;
 
   beforeAll(async () => {
     api = await createTestApp();
     await api.app.listen(0, '127.0.0.1');
     origin = `http://127.0.0.1:${(api.http.address() as AddressInfo).port}`;
-    profile = mkdtempSync(join(tmpdir(), 'card-store-chromium-'));
-    // A fresh profile per run (Playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
     await api?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   /** A fresh page that records every console error and CSP violation. */
   async function openPage(): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     const problems: string[] = [];
     page.on('console', (message) => {
       if (message.type() === 'error') problems.push(message.text());
@@ -67,8 +48,7 @@ describe('activation in the browser', () => {
     const statusAfterOpening = (await userItem(api, user.username))?.activationStatus;
     await page.getByRole('button', { name: 'Activate my account' }).click();
     await page.getByRole('heading', { name: 'Your account is active' }).waitFor();
-    mkdirSync(REPORTS, { recursive: true });
-    await page.screenshot({ path: join(REPORTS, 'activation-success.png'), fullPage: true });
+    await page.screenshot({ path: join(REPORTS_DIR, 'activation-success.png'), fullPage: true });
 
     expect(shown?.status()).toBe(200);
     expect(statusAfterOpening).toBe('MAIL_SENT');
