@@ -233,13 +233,19 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
     await Promise.all([tables.drop(), ses.close()]);
   });
 
-  async function run(username: string) {
+  type RetryOverrides = NonNullable<RunOptions['overrides']>['retryIntervalOverrides'];
+
+  async function run(username: string, retryIntervalOverrides: RetryOverrides = {}) {
     const execution = machine.run(
       { username },
       {
         overrides: {
           taskResourceLocalHandlers: taskHandlers,
-          retryIntervalOverrides: { GetActivationStatus: 0, SendActivationMail: 0 },
+          retryIntervalOverrides: {
+            GetActivationStatus: 0,
+            SendActivationMail: 0,
+            ...retryIntervalOverrides,
+          },
         },
       },
     );
@@ -307,6 +313,24 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
     expect(output).toEqual({ username: 'nobody-here', activationStatus: '' });
     expect(entered).toEqual(['GetActivationStatus', 'CheckActivationStatus', 'MailSent']);
     expect(await ses.mails()).toHaveLength(before);
+  });
+
+  it('sends one mail when two executions for one user run at once (a duplicated record)', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+
+    // The loser's ActivationMailInProgressError retries every 200 ms here (15 s+ on AWS),
+    // long enough for the winner to finish; it then finds MAIL_SENT.
+    const runs = await Promise.all([
+      run(user.username, { SendActivationMail: [200, 0] }),
+      run(user.username, { SendActivationMail: [200, 0] }),
+    ]);
+
+    expect(runs.map((execution) => execution.error)).toEqual([undefined, undefined]);
+    expect(runs.map((execution) => execution.output)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ sendResult: { result: 'OK' } })]),
+    );
+    expect(await ses.mailsTo(user.email)).toHaveLength(1);
   });
 
   it('fails in ActivationMailFailed with the task error when the link base is not allowed', async () => {
