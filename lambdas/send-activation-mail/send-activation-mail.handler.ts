@@ -9,6 +9,7 @@
 import type { Context } from 'aws-lambda';
 import {
   type Clock,
+  MAX_ACTIVATION_MAIL_LEASE_SECONDS,
   SendActivationMailService,
   SystemClock,
   usernameProblems,
@@ -61,7 +62,11 @@ const ENV = {
   ACTIVATION_URL_BASES: urlList,
   ACTIVATION_TOKEN_TTL_SECONDS: integer({ defaultValue: 72 * 3600, min: 300, max: 30 * 24 * 3600 }),
   /** Longer than the function's timeout; shorter than the state machine's in-progress retries. */
-  ACTIVATION_MAIL_LEASE_SECONDS: integer({ defaultValue: 60, min: 5, max: 3600 }),
+  ACTIVATION_MAIL_LEASE_SECONDS: integer({
+    defaultValue: 60,
+    min: 5,
+    max: MAX_ACTIVATION_MAIL_LEASE_SECONDS,
+  }),
 };
 
 const EMAIL_TABLE_NOT_USED = 'not-used-by-send-activation-mail';

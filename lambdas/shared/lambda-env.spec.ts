@@ -98,7 +98,7 @@ describe('the handlers fail fast on a bad environment', () => {
 
     expect(problems).toEqual([
       'FROM_ADDRESS is required (got "")',
-      'ACTIVATION_MAIL_LEASE_SECONDS must be an integer from 5 to 3600 (got "2")',
+      'ACTIVATION_MAIL_LEASE_SECONDS must be an integer from 5 to 240 (got "2")',
     ]);
   });
 

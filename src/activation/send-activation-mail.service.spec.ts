@@ -145,6 +145,21 @@ describe('SendActivationMailService', () => {
     expect(mailer.attempts).toHaveLength(0);
   });
 
+  it.each([
+    ['empty', ''],
+    ['longer than any username', 'x'.repeat(3000)],
+  ])(
+    'refuses a username that is %s with UserNotFoundError, without asking the store',
+    async (_case, username) => {
+      const finding = jest.spyOn(store, 'findByUsername');
+
+      await expect(service.send(username)).rejects.toBeInstanceOf(UserNotFoundError);
+
+      expect(finding).not.toHaveBeenCalled();
+      expect(mailer.attempts).toHaveLength(0);
+    },
+  );
+
   it('reports the new status when the user left NONE between the read and the claim', async () => {
     await store.create({ ...alice, activationStatus: ActivationStatus.MAIL_SENT });
     jest.spyOn(store, 'findByUsername').mockResolvedValueOnce(alice);

@@ -12,7 +12,15 @@ import {
 import { mintActivationToken } from './activation-token';
 import type { Clock } from './clock.port';
 import { type Mailer, MailNotSentError } from './mailer.port';
+import { usernameProblems } from './user-rules';
 import type { UserStore } from './user-store.port';
+
+/**
+ * The longest claim lease configuration accepts. The state machine retries
+ * ActivationMailInProgressError for longer than this plus the mail function's timeout
+ * (lambdas/state-machine.spec.ts checks it), so a claim always frees up in time.
+ */
+export const MAX_ACTIVATION_MAIL_LEASE_SECONDS = 240;
 
 export interface ActivationMailSettings {
   /** How long a mailed link activates. */
@@ -63,6 +71,8 @@ export class SendActivationMailService {
    * @throws ActivationMailInProgressError, MailDeliveryError, UserStoreError (retryable)
    */
   async send(username: string): Promise<SendActivationMailOutcome> {
+    // No user has such a name; asking DynamoDB would be a ValidationException, retried.
+    if (usernameProblems(username).length > 0) throw new UserNotFoundError(username);
     const user = await this.storeCall(() => this.store.findByUsername(username));
     if (!user) throw new UserNotFoundError(username);
     if (user.activationStatus !== ActivationStatus.NONE) {

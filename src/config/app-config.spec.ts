@@ -176,6 +176,7 @@ describe('loadConfig', () => {
       ['FROM_ADDRESS', 'Name <not an address>'],
       ['ACTIVATION_TOKEN_TTL_SECONDS', '60'],
       ['ACTIVATION_MAIL_LEASE_SECONDS', '1'],
+      ['ACTIVATION_MAIL_LEASE_SECONDS', '241'],
       ['SFN_ENDPOINT', '127.0.0.1:8083'],
       ['SFN_LOCAL_PORT', '0'],
       ['STATE_MACHINE_NAME', 'has space'],

@@ -4,6 +4,7 @@
  * silent fallback like `process.env.X || ''`.
  */
 import { plainToInstance, Transform } from 'class-transformer';
+import { MAX_ACTIVATION_MAIL_LEASE_SECONDS } from '../activation/send-activation-mail.service';
 import {
   IsIn,
   IsInt,
@@ -106,9 +107,10 @@ class EnvironmentVariables {
   @IsInt({ message: '$property must be an integer' })
   ACTIVATION_TOKEN_TTL_SECONDS = 72 * 3600;
 
+  /** Bounded so that a claim frees up before the state machine's retries run out. */
   @Transform(toInt)
   @Min(5)
-  @Max(3600)
+  @Max(MAX_ACTIVATION_MAIL_LEASE_SECONDS)
   @IsInt({ message: '$property must be an integer' })
   ACTIVATION_MAIL_LEASE_SECONDS = 60;
 
