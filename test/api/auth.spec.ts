@@ -205,6 +205,16 @@ describe('sign-in and sessions', () => {
       expect(response.body.errors).toEqual([{ field, messages: [`${field} is required`] }]);
     });
 
+    it.each([
+      ['username', { username: 1, password: 'whatever password' }],
+      ['password', { username: 'ada', password: ['x'] }],
+    ])('says the %s must be a string, not how long it may be', async (field, body) => {
+      const response = await request(api.http).post('/login').send(body);
+
+      expectApiError(response, 400, 'VALIDATION_FAILED');
+      expect(response.body.errors).toEqual([{ field, messages: [`${field} must be a string`] }]);
+    });
+
     it('refuses unknown fields and names them', async () => {
       const response = await request(api.http)
         .post('/login')
