@@ -3,8 +3,9 @@
 // 1. latency: LATENCY_USERS registrations one after another; for each, the time from the
 //    201 to its mail appearing in the local SES inbox (its /store) -> p50, p90, p99, max;
 // 2. burst: BURST_USERS registrations sent at once (BURST_CONCURRENCY in flight) -> the
-//    rate of 201s, the rate of mails arriving, and the time from the last 201 to the last
-//    mail (how far the pipeline lags behind the API).
+//    rate of 201s, the rate of mails arriving, the time from the last 201 to the last
+//    mail (how far the pipeline lags behind the API), and the rate at which the mails
+//    still due at the last 201 went out (the pipeline alone, with the API quiet).
 // Run: npm run bench:pipeline  (builds first). Compare figures as ratios within one run.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -142,7 +143,10 @@ async function burst(system) {
     throw new Error(`only ${mailTimes.length} of ${BURST_USERS} mails within 120 s`);
   }
   const lastMail = mailTimes[mailTimes.length - 1];
+  const outstandingAtLast201 = mailTimes.filter((t) => t > lastCreated).length;
   return {
+    outstandingAtLast201,
+    drainPerSecond: outstandingAtLast201 / ((lastMail - lastCreated) / 1000),
     registrationsPerSecond: BURST_USERS / ((lastCreated - started) / 1000),
     mailsPerSecond: BURST_USERS / ((lastMail - started) / 1000),
     lagAfterLast201Ms: lastMail - lastCreated,
@@ -165,6 +169,10 @@ try {
     `  ${result.registrationsPerSecond.toFixed(1)} registrations/s, ` +
       `${result.mailsPerSecond.toFixed(1)} mails/s (all ${BURST_USERS} mails in ${result.totalSeconds.toFixed(1)} s), ` +
       `last mail ${f(result.lagAfterLast201Ms)} after the last 201`,
+  );
+  console.log(
+    `  after the last 201: ${result.outstandingAtLast201} mails still due, ` +
+      `sent at ${result.drainPerSecond.toFixed(1)} mails/s (the pipeline alone)`,
   );
 } finally {
   await system.stop();
