@@ -7,69 +7,17 @@
 //    mail (how far the pipeline lags behind the API), and the rate at which the mails
 //    still due at the last 201 went out (the pipeline alone, with the API quiet).
 // Run: npm run bench:pipeline  (builds first). Compare figures as ratios within one run.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startLocalSystem } from './local-system.mjs';
 
 const LATENCY_USERS = Number(process.env.LATENCY_USERS ?? 100);
 const BURST_USERS = Number(process.env.BURST_USERS ?? 500);
 const BURST_CONCURRENCY = Number(process.env.BURST_CONCURRENCY ?? 25);
 const MAIL_POLL_MS = 5;
 
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const percentile = (sorted, p) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
-async function startSystem() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'card-store-pipeline-bench-'));
-  const [port, dynamoPort, sfnPort, sesPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DYNAMODB_LOCAL_PORT: String(dynamoPort),
-      SFN_LOCAL_PORT: String(sfnPort),
-      SES_LOCAL_PORT: String(sesPort),
-      LOCAL_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('Ctrl-C stops everything')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-  return {
-    api: `http://127.0.0.1:${port}`,
-    ses: `http://127.0.0.1:${sesPort}`,
-    async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      if (child.exitCode === null) child.kill('SIGTERM');
-      await exited;
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 async function register(api, username) {
   const response = await fetch(`${api}/users`, {
@@ -154,7 +102,7 @@ async function burst(system) {
   };
 }
 
-const system = await startSystem();
+const system = await startLocalSystem('pipeline-bench');
 try {
   const samples = await latency(system);
   const f = (ms) => `${ms.toFixed(0)} ms`;

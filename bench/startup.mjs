@@ -4,22 +4,13 @@
 // - the API's own start-up after DynamoDB is up (from the banner),
 // - RSS of the Node process and of the Java process when ready and after 200 requests.
 // Run: npm run bench  (builds first). Compare figures as ratios within one run.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { startLocalSystem } from './local-system.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 
 const rssMiB = (pid) => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -37,44 +28,18 @@ const javaPidFor = (dataDir) =>
   );
 
 async function once() {
-  const dataDir = mkdtempSync(join(tmpdir(), 'card-store-bench-'));
-  const port = await freePort();
-  const env = {
-    ...process.env,
-    PORT: String(port),
-    DYNAMODB_LOCAL_PORT: String(await freePort()),
-    LOCAL_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-  };
-  const started = performance.now();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  await new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('Ctrl-C stops everything')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-  const readyMs = performance.now() - started;
+  const system = await startLocalSystem('bench');
   try {
-    return await measure(child, dataDir, port, output, readyMs);
+    return await measure(system);
   } finally {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exited;
-    rmSync(dataDir, { recursive: true, force: true });
+    await system.stop();
   }
 }
 
-async function measure(child, dataDir, port, output, readyMs) {
-  const apiMs = Number(/API (\d+) ms after DynamoDB/.exec(output)[1]);
+async function measure({ child, dataDir, banner, readyMs, api: base }) {
+  const apiMs = Number(/API (\d+) ms after DynamoDB/.exec(banner)[1]);
   const javaPid = javaPidFor(dataDir);
   const ready = { node: rssMiB(child.pid), java: rssMiB(javaPid) };
-  const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < REQUESTS; i++) {
     const body = JSON.stringify({
       username: `bench${i}`,

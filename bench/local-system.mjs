@@ -1,0 +1,61 @@
+// The built entry point (`node dist/src/main.js`, what `npm start` runs) on free ports with
+// a fresh data folder, for the bench scripts: resolves once the ready banner is printed.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+async function distinctFreePorts(count) {
+  const ports = new Set();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+export async function startLocalSystem(label) {
+  const dataDir = mkdtempSync(join(tmpdir(), `card-store-${label}-`));
+  const [port, dynamoPort, sfnPort, sesPort] = await distinctFreePorts(4);
+  const started = performance.now();
+  const child = spawn(process.execPath, ['dist/src/main.js'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DYNAMODB_LOCAL_PORT: String(dynamoPort),
+      SFN_LOCAL_PORT: String(sfnPort),
+      SES_LOCAL_PORT: String(sesPort),
+      LOCAL_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('Ctrl-C stops everything')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+  });
+  return {
+    child,
+    dataDir,
+    banner: output,
+    readyMs: performance.now() - started,
+    api: `http://127.0.0.1:${port}`,
+    ses: `http://127.0.0.1:${sesPort}`,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
