@@ -11,6 +11,7 @@ import {
   type Clock,
   MAX_ACTIVATION_MAIL_LEASE_SECONDS,
   SendActivationMailService,
+  SENDER_ADDRESS_PATTERN,
   SystemClock,
   usernameProblems,
 } from '../../src/activation';
@@ -45,9 +46,6 @@ export interface SendActivationMailDependencies {
   readonly clock?: Clock;
 }
 
-/** `addr@domain` or `Display Name <addr@domain>`, as SES takes a Source. */
-const MAIL_ADDRESS = /^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
-
 const ENV = {
   AWS_REGION: awsRegion,
   DYNAMODB_ENDPOINT: optionalEndpoint,
@@ -55,7 +53,7 @@ const ENV = {
   USER_TABLE_NAME: tableName,
   USER_EMAIL_TABLE_NAME: optional(tableName),
   FROM_ADDRESS: requiredText(
-    MAIL_ADDRESS,
+    SENDER_ADDRESS_PATTERN,
     'an address like no-reply@example.org or "Name <no-reply@example.org>"',
   ),
   /** The link bases a mail may point at; a user whose stored base is not listed gets none. */

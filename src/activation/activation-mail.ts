@@ -11,6 +11,12 @@ import { escapeHtml } from './html';
 
 export const ACTIVATION_MAIL_SUBJECT = 'Activate your Digital Card Store account';
 
+/**
+ * A sender as SES takes it: `addr@domain` or `Display Name <addr@domain>`, on one line
+ * (a line break would let configuration inject headers).
+ */
+export const SENDER_ADDRESS_PATTERN = /^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
 export interface OutgoingMail {
   readonly to: string;
   readonly subject: string;

@@ -4,6 +4,7 @@
  * silent fallback like `process.env.X || ''`.
  */
 import { plainToInstance, Transform } from 'class-transformer';
+import { SENDER_ADDRESS_PATTERN } from '../activation/activation-mail';
 import { MAX_ACTIVATION_MAIL_LEASE_SECONDS } from '../activation/send-activation-mail.service';
 import {
   IsIn,
@@ -25,8 +26,6 @@ const TABLE_NAME_MESSAGE = '$property must be 3-255 characters of A-Z, a-z, 0-9,
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 const HTTP_URL_MESSAGE = '$property must be an absolute http(s) URL without query or fragment';
 
-/** `addr@domain` or `Display Name <addr@domain>`, as SES takes a Source. */
-const MAIL_ADDRESS = /^([^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
 const MAIL_ADDRESS_MESSAGE =
   '$property must be an address like no-reply@example.org or "Name <no-reply@example.org>"';
 const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
@@ -98,7 +97,7 @@ class EnvironmentVariables {
   LOG_LEVEL: LogLevel = 'info';
 
   @IsString()
-  @Matches(MAIL_ADDRESS, { message: MAIL_ADDRESS_MESSAGE })
+  @Matches(SENDER_ADDRESS_PATTERN, { message: MAIL_ADDRESS_MESSAGE })
   FROM_ADDRESS = 'Digital Card Store <no-reply@card-store.example>';
 
   @Transform(toInt)
