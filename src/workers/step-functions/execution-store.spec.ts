@@ -90,6 +90,37 @@ describe('LocalStepFunctions with a data folder', () => {
     expect(leftovers.filter((file) => file.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('has an execution on disk by the time StartExecution answers', async () => {
+    // The stream poller checkpoints a record once its execution has started; an
+    // execution that a crash could still lose after the answer would never run.
+    const script = toyScript();
+    const held = gate();
+    script.greet = async () => {
+      await held.wait();
+      return 'hello';
+    };
+    const toy = await startToy(script, { dataDir });
+    try {
+      await toy.client.send(
+        new StartExecutionCommand({
+          stateMachineArn: toy.toyArn,
+          name: 'durable',
+          input: '{"name":"Eve"}',
+        }),
+      );
+
+      const saved = JSON.parse(
+        await readFile(join(dataDir, 'executions', TOY_NAME, 'durable.json'), 'utf8'),
+      );
+
+      expect(saved).toMatchObject({ name: 'durable', status: 'RUNNING' });
+    } finally {
+      held.release();
+      toy.client.destroy();
+      await toy.service.stop();
+    }
+  });
+
   it('skips an unreadable execution file instead of refusing to start', async () => {
     const warnings: string[] = [];
     const first = await startToy(toyScript(), { dataDir });

@@ -364,7 +364,7 @@ export class LocalStepFunctions {
 
   // ---- actions (one per API operation) -------------------------------------------------
 
-  startExecution(params: RequestParams): StartExecutionOutput {
+  async startExecution(params: RequestParams): Promise<StartExecutionOutput> {
     const machine = this.machineFor(params.requiredString('stateMachineArn'));
     const name = params.optionalString('name', Number.MAX_SAFE_INTEGER) ?? randomUUID();
     if (!SAFE_NAME.test(name)) throw new SfnApiError('InvalidName', `Invalid Name: '${name}'`);
@@ -398,6 +398,10 @@ export class LocalStepFunctions {
     this.settings.store?.changed(record);
     this.launch(machine, record);
     this.pruneOldExecutions();
+    // Answer only once the execution is on disk, as AWS answers only once it is durable:
+    // the stream poller checkpoints a record as soon as its execution has started, so an
+    // execution lost to a crash right after this answer would never run at all.
+    await this.settings.store?.flush();
     return { executionArn, startDate: new Date(record.startDate) };
   }
 
