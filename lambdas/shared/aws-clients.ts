@@ -22,8 +22,13 @@ function connection(settings: ClientSettings) {
   return {
     region: settings.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint, credentials: LOCAL_CREDENTIALS } : {}),
-    // Fail a hung call well inside the function's timeout instead of using it all up.
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    // Fail a hung call well inside the function's timeout instead of using it all up
+    // (without throwOnRequestTimeout the SDK only logs a warning and keeps waiting).
+    requestHandler: {
+      connectionTimeout: 2_000,
+      requestTimeout: 5_000,
+      throwOnRequestTimeout: true,
+    },
   };
 }
 

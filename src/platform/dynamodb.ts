@@ -12,12 +12,22 @@ import type { AppConfig } from '../config/app-config';
  */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
+/**
+ * Fail a hung call instead of holding a request open; the SDK retries transient errors.
+ * `throwOnRequestTimeout`: without it the SDK only logs a warning when requestTimeout
+ * passes and keeps waiting.
+ */
+export const REQUEST_HANDLER_OPTIONS = {
+  connectionTimeout: 2_000,
+  requestTimeout: 5_000,
+  throwOnRequestTimeout: true,
+} as const;
+
 export function createDynamoDbClient(config: AppConfig['dynamodb']): DynamoDBClient {
   return new DynamoDBClient({
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint, credentials: LOCAL_CREDENTIALS } : {}),
-    // Fail a hung call instead of holding a request open; the SDK retries transient errors.
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    requestHandler: REQUEST_HANDLER_OPTIONS,
   });
 }
 

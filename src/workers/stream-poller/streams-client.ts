@@ -5,7 +5,7 @@
  */
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { AppConfig } from '../../config/app-config';
-import { LOCAL_CREDENTIALS } from '../../platform/dynamodb';
+import { LOCAL_CREDENTIALS, REQUEST_HANDLER_OPTIONS } from '../../platform/dynamodb';
 
 export function createDynamoDbStreamsClient(
   config: Pick<AppConfig['dynamodb'], 'region' | 'endpoint'>,
@@ -14,6 +14,6 @@ export function createDynamoDbStreamsClient(
     region: config.region,
     ...(config.endpoint ? { endpoint: config.endpoint, credentials: LOCAL_CREDENTIALS } : {}),
     // A poll must not hang the loop; the poller retries on its own schedule.
-    requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+    requestHandler: REQUEST_HANDLER_OPTIONS,
   });
 }
