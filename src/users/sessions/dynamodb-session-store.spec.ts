@@ -5,7 +5,9 @@ import { FixedClock } from '../../activation/testing/fixed-clock';
 import { DynamoDbSessionStore } from './dynamodb-session-store';
 
 const TTL_SECONDS = 3600;
-const START = '2026-03-01T08:30:00.000Z';
+// Years ahead of the real clock: DynamoDB Local's TTL sweeper deletes items whose expiry
+// is in the real past, which would make "the item is still in the table" a race.
+const START = new Date(Date.UTC(new Date().getUTCFullYear() + 10, 2, 1, 8, 30)).toISOString();
 const BASE64URL_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
