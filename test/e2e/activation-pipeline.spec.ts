@@ -24,8 +24,9 @@ describe('activation pipeline, end to end (local stand-ins)', () => {
   let http: Server;
 
   beforeAll(async () => {
-    // Retry waits shortened but not zero: a losing execution must outwait the winner.
-    system = await startPipelineHarness({ retryIntervalOverrides: 300 });
+    // Retry waits shortened but not zero: a losing execution must outwait the winner
+    // (six in-progress retries, 3 s in all, even on a loaded CI machine).
+    system = await startPipelineHarness({ retryIntervalOverrides: 500 });
     http = system.app.getHttpServer() as Server;
   });
 
