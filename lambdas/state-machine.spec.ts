@@ -28,7 +28,7 @@ import {
   substituteDefinition,
   TASK_STATES,
 } from './state-machine';
-import { LocalSes } from './testing/local-ses';
+import { LocalSes } from '../src/workers/local-ses';
 import { lambdaEnv, newUser } from './testing/pipeline-fixtures';
 
 const ARNS: DefinitionSubstitutions = {
@@ -206,7 +206,7 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
   let taskHandlers: NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers'];
 
   beforeAll(async () => {
-    [tables, ses] = await Promise.all([new TestTables(testConfig()).create(), LocalSes.start()]);
+    [tables, ses] = await Promise.all([new TestTables(testConfig()).create(), LocalSes.start(0)]);
     const env = lambdaEnv(tables, ses.endpoint);
     const getStatus = createGetActivationStatusHandler(env);
     const sendMail = createSendActivationMailHandler(env);
@@ -231,7 +231,7 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
   });
 
   afterAll(async () => {
-    await Promise.all([tables.drop(), ses.close()]);
+    await Promise.all([tables.drop(), ses.stop()]);
   });
 
   type RetryOverrides = NonNullable<RunOptions['overrides']>['retryIntervalOverrides'];

@@ -14,7 +14,7 @@ import {
 } from '../../src/activation';
 import { FixedClock } from '../../src/activation/testing/fixed-clock';
 import { TestTables, testConfig } from '../../test/support/test-app';
-import { LocalSes, type StoredMail } from '../testing/local-ses';
+import { LocalSes, type StoredMail } from '../../src/workers/local-ses';
 import {
   ACTIVATION_URL_BASE,
   FROM_ADDRESS,
@@ -40,11 +40,11 @@ let tables: TestTables;
 let ses: LocalSes;
 
 beforeAll(async () => {
-  [tables, ses] = await Promise.all([new TestTables(testConfig()).create(), LocalSes.start()]);
+  [tables, ses] = await Promise.all([new TestTables(testConfig()).create(), LocalSes.start(0)]);
 });
 
 afterAll(async () => {
-  await Promise.all([tables.drop(), ses.close()]);
+  await Promise.all([tables.drop(), ses.stop()]);
 });
 
 describe('send-activation-mail over DynamoDB Local and a local SES', () => {

@@ -16,8 +16,13 @@ const LOOPBACK = '127.0.0.1';
 /** A mail as aws-ses-v2-local keeps it (the fields we read). */
 export interface StoredMail {
   readonly messageId: string;
+  /** The SES `Source`, e.g. `Digital Card Store <no-reply@card-store.example>`. */
   readonly from: string;
-  readonly destination: { readonly to: readonly string[] };
+  readonly destination: {
+    readonly to: readonly string[];
+    readonly cc: readonly string[];
+    readonly bcc: readonly string[];
+  };
   readonly subject: string;
   readonly body: { readonly text?: string; readonly html?: string };
   /** Epoch seconds. */
@@ -59,6 +64,11 @@ export class LocalSes {
     if (!response.ok) throw new Error(`local SES /store answered ${response.status}`);
     const { emails } = (await response.json()) as { emails: StoredMail[] };
     return emails;
+  }
+
+  /** The mails to one address, oldest first. */
+  async mailsTo(address: string): Promise<StoredMail[]> {
+    return (await this.mails()).filter((mail) => mail.destination.to.includes(address));
   }
 
   async stop(): Promise<void> {

@@ -69,9 +69,6 @@ export async function startPipelineHarness(
   });
   const ses = stack.pipeline.ses!;
 
-  const mailsTo = async (address: string) =>
-    (await ses.mails()).filter((mail) => mail.destination.to.includes(address));
-
   return {
     config: stack.config,
     stack,
@@ -79,11 +76,11 @@ export async function startPipelineHarness(
     origin,
     tables,
     sfn,
-    mailsTo,
+    mailsTo: (address) => ses.mailsTo(address),
     async waitForMail(address, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const [mail] = await mailsTo(address);
+        const [mail] = await ses.mailsTo(address);
         if (mail) return mail;
         if (Date.now() > deadline) throw new Error(`no mail to ${address} within ${timeoutMs} ms`);
         await sleep(20);
