@@ -6,8 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import request, { type Response } from 'supertest';
-import { mintActivationToken, normaliseUsername } from '../../src/activation';
-import { activateDirectly } from '../../src/activation/testing/activate-directly';
+import { normaliseUsername } from '../../src/activation';
+import {
+  activateDirectly,
+  type ClaimedToken,
+  claimTokenDirectly,
+} from '../../src/activation/testing/activate-directly';
 import { USER_EMAIL_KEY, USER_KEY } from '../../src/users/persistence/user-tables';
 import type { TestApp } from '../support/test-app';
 
@@ -142,12 +146,6 @@ export function setCookie(
 
 export const SESSION_COOKIE = 'card_store_session';
 
-export interface ClaimedToken {
-  /** Goes into the link. */
-  readonly token: string;
-  readonly claimId: string;
-}
-
 /**
  * Gives a NONE user a live activation token through the store's own conditional writes,
  * as the mail step does (without the mail): a claim that stores the token's hash, then,
@@ -160,22 +158,16 @@ export async function claimActivationToken(
   options: { tokenExpiresAt?: Date; markSent?: boolean } = {},
 ): Promise<ClaimedToken> {
   const now = new Date();
-  const minted = mintActivationToken();
-  const claimId = `test-${minted.hash.slice(0, 12)}`;
-  const tokenExpiresAt = options.tokenExpiresAt ?? new Date(now.getTime() + 3600_000);
-  const claim = await api.tables.users.claimActivationMail(username, {
-    claimId,
-    tokenHash: minted.hash,
-    tokenExpiresAt: tokenExpiresAt.toISOString(),
-    leaseExpiresAt: now.toISOString(),
-    now: now.toISOString(),
+  const claimed = await claimTokenDirectly(api.tables.users, username, {
+    now,
+    tokenExpiresAt: options.tokenExpiresAt ?? new Date(now.getTime() + 3600_000),
+    leaseExpiresAt: now,
   });
-  if (!claim.claimed) throw new Error(`cannot claim '${username}': ${claim.reason}`);
   if (options.markSent !== false) {
-    const sent = await api.tables.users.markMailSent(username, claimId, now.toISOString());
+    const sent = await api.tables.users.markMailSent(username, claimed.claimId, now.toISOString());
     if (!sent) throw new Error(`cannot mark the mail to '${username}' sent`);
   }
-  return { token: minted.token, claimId };
+  return claimed;
 }
 
 /** Registers a user and gives them a live token, as if the activation mail had gone out. */

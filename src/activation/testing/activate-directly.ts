@@ -1,4 +1,32 @@
-import { mintActivationToken, type UserStore } from '..';
+import { hashActivationToken, mintActivationToken, type UserStore } from '..';
+
+export interface ClaimedToken {
+  /** Goes into the link. */
+  readonly token: string;
+  readonly claimId: string;
+}
+
+/**
+ * Gives a NONE user a live activation token through the store's own conditional write,
+ * as the mail step does (without the mail).
+ */
+export async function claimTokenDirectly(
+  store: UserStore,
+  username: string,
+  times: { readonly now: Date; readonly tokenExpiresAt: Date; readonly leaseExpiresAt: Date },
+): Promise<ClaimedToken> {
+  const minted = mintActivationToken();
+  const claimId = `test-${minted.hash.slice(0, 12)}`;
+  const claim = await store.claimActivationMail(username, {
+    claimId,
+    tokenHash: minted.hash,
+    tokenExpiresAt: times.tokenExpiresAt.toISOString(),
+    leaseExpiresAt: times.leaseExpiresAt.toISOString(),
+    now: times.now.toISOString(),
+  });
+  if (!claim.claimed) throw new Error(`cannot claim '${username}': ${claim.reason}`);
+  return { token: minted.token, claimId };
+}
 
 /**
  * Takes a NONE user to DONE through the store's own conditional writes (claim, then
@@ -10,18 +38,14 @@ export async function activateDirectly(
   username: string,
   now: Date = new Date(),
 ): Promise<string> {
-  const token = mintActivationToken();
-  const later = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
-  const claim = await store.claimActivationMail(username, {
-    claimId: `test-${token.hash.slice(0, 8)}`,
-    tokenHash: token.hash,
+  const later = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+  const { token } = await claimTokenDirectly(store, username, {
+    now,
     tokenExpiresAt: later(3600),
     leaseExpiresAt: later(60),
-    now: now.toISOString(),
   });
-  if (!claim.claimed) throw new Error(`cannot claim '${username}': ${claim.reason}`);
-  if (!(await store.activate(username, token.hash, now.toISOString()))) {
+  if (!(await store.activate(username, hashActivationToken(token), now.toISOString()))) {
     throw new Error(`cannot activate '${username}'`);
   }
-  return token.token;
+  return token;
 }
