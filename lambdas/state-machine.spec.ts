@@ -1,4 +1,4 @@
-import { SendEmailCommand, SESClient, SESServiceException } from '@aws-sdk/client-ses';
+import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import aslValidator from 'asl-validator';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import {
@@ -30,6 +30,7 @@ import {
 } from './state-machine';
 import { LocalSes } from '../src/workers/local-ses';
 import { lambdaEnv, newUser } from './testing/pipeline-fixtures';
+import { sendForReal, sesThrottling } from './testing/ses-mock';
 
 const ARNS: DefinitionSubstitutions = {
   GetActivationStatusFunctionArn:
@@ -350,10 +351,6 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
 
   describe('with SES failing once (aws-sdk-client-mock on the SES client)', () => {
     let sesMock: AwsClientStub<SESClient>;
-    const realSend = SESClient.prototype.send as (
-      this: SESClient,
-      command: SendEmailCommand,
-    ) => Promise<unknown>;
 
     beforeAll(() => {
       sesMock = mockClient(SESClient);
@@ -364,19 +361,7 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
     it('takes the Retry after a throttled send and mails exactly once', async () => {
       const user = newUser();
       await tables.users.create(user);
-      sesMock
-        .on(SendEmailCommand)
-        .rejectsOnce(
-          new SESServiceException({
-            name: 'Throttling',
-            $fault: 'client',
-            $metadata: { httpStatusCode: 400 },
-            message: 'Maximum sending rate exceeded.',
-          }),
-        )
-        .callsFake((input: SendEmailCommand['input'], getClient: () => unknown) =>
-          realSend.call(getClient() as SESClient, new SendEmailCommand(input)),
-        );
+      sesMock.on(SendEmailCommand).rejectsOnce(sesThrottling()).callsFake(sendForReal);
 
       const { output, error, retried } = await run(user.username);
 

@@ -1,9 +1,4 @@
-import {
-  SendEmailCommand,
-  type SendEmailCommandOutput,
-  SESClient,
-  SESServiceException,
-} from '@aws-sdk/client-ses';
+import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import {
   ACTIVATION_MAIL_SUBJECT,
@@ -21,14 +16,11 @@ import {
   lambdaEnv,
   newUser,
 } from '../testing/pipeline-fixtures';
+import { sendForReal, sesThrottling } from '../testing/ses-mock';
 import {
   createSendActivationMailHandler,
   type SendActivationMailHandler,
 } from './send-activation-mail.handler';
-
-// Before any mockClient(SESClient) replaces it: lets a mock hand calls on to the local SES.
-const realSend: (this: SESClient, command: SendEmailCommand) => Promise<SendEmailCommandOutput> =
-  SESClient.prototype.send;
 
 function linkIn(mail: StoredMail): URL {
   const match = /http:\/\/cards\.test\/activate\?\S+/.exec(mail.body.text ?? '');
@@ -176,8 +168,6 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
 describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES client)', () => {
   // Created in beforeAll: mockClient replaces SESClient's send for every client at once.
   let sesMock: AwsClientStub<SESClient>;
-  const passThrough = (input: SendEmailCommand['input'], getClient: () => unknown) =>
-    realSend.call(getClient() as SESClient, new SendEmailCommand(input));
   const clock = new FixedClock(new Date());
   let handler: SendActivationMailHandler;
 
@@ -188,7 +178,7 @@ describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES cl
 
   beforeEach(() => {
     sesMock.reset();
-    sesMock.on(SendEmailCommand).callsFake(passThrough);
+    sesMock.on(SendEmailCommand).callsFake(sendForReal);
   });
 
   afterAll(() => {
@@ -198,17 +188,7 @@ describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES cl
   it('reports a throttled send as MailDeliveryError, releases the claim, and a retry mails once', async () => {
     const user = newUser();
     await tables.users.create(user);
-    sesMock
-      .on(SendEmailCommand)
-      .rejectsOnce(
-        new SESServiceException({
-          name: 'Throttling',
-          $fault: 'client',
-          $metadata: { httpStatusCode: 400 },
-          message: 'Maximum sending rate exceeded.',
-        }),
-      )
-      .callsFake(passThrough);
+    sesMock.on(SendEmailCommand).rejectsOnce(sesThrottling()).callsFake(sendForReal);
 
     await expect(handler({ username: user.username })).rejects.toMatchObject({
       name: 'MailDeliveryError',
@@ -235,7 +215,7 @@ describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES cl
           $metadata: { attempts: 1 },
         }),
       )
-      .callsFake(passThrough);
+      .callsFake(sendForReal);
 
     await expect(handler({ username: user.username })).rejects.toMatchObject({
       name: 'MailDeliveryError',
