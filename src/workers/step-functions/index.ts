@@ -10,9 +10,5 @@ export {
   LAMBDA_INVOKE_RESOURCE,
   type RetryIntervalOverrides,
 } from './compiled-state-machine';
-export {
-  functionArn,
-  type LocalFunction,
-  type LocalTaskHandler,
-  lambdaErrorPayload,
-} from './lambda-invocation';
+export { functionArn } from '../lambda-context';
+export { type LocalFunction, type LocalTaskHandler, lambdaErrorPayload } from './lambda-invocation';

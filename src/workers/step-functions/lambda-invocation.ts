@@ -4,8 +4,8 @@
  * trace}` payload that Step Functions shows as a task's Cause. Handlers written for Lambda
  * run here unchanged, and ASL `Retry`/`Catch` see the same error names as on AWS.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../lambda-context';
 
 export type LocalTaskHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -19,7 +19,6 @@ export interface LocalFunction {
 }
 
 export const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
-const LAMBDA_DEFAULT_MEMORY_MB = 128;
 
 /** The body the Lambda runtime reports for a failed invocation. */
 export interface LambdaErrorPayload {
@@ -34,10 +33,6 @@ export class LambdaFunctionError extends Error {
     super(JSON.stringify(payload));
     this.name = payload.errorType;
   }
-}
-
-export function functionArn(region: string, accountId: string, functionName: string): string {
-  return `arn:aws:lambda:${region}:${accountId}:function:${functionName}`;
 }
 
 /**
@@ -71,11 +66,6 @@ export interface InvocationTarget {
   readonly accountId: string;
 }
 
-function logStreamName(): string {
-  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
-  return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
-}
-
 /**
  * Invokes the handler once and resolves with its result as JSON (what Lambda would return),
  * or rejects with a {@link LambdaFunctionError}. The function timeout is enforced by the
@@ -86,25 +76,18 @@ export async function invokeLocalFunction(
   event: unknown,
 ): Promise<unknown> {
   const { fn, region, accountId } = target;
-  const timeoutMs = (fn.timeoutSeconds ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS) * 1000;
-  const deadline = Date.now() + timeoutMs;
   // The deprecated done/fail/succeed end an invocation too; the first outcome wins.
   const settled = Promise.withResolvers<unknown>();
-  const context: Context = {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: fn.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(region, accountId, fn.functionName),
-    memoryLimitInMB: String(fn.memoryMb ?? LAMBDA_DEFAULT_MEMORY_MB),
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${fn.functionName}`,
-    logStreamName: logStreamName(),
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: (error?: Error, result?: unknown) =>
-      error ? settled.reject(error) : settled.resolve(result),
-    fail: (error: Error | string) => settled.reject(error),
-    succeed: (result: unknown) => settled.resolve(result),
-  };
+  const context = lambdaContext(
+    {
+      functionName: fn.functionName,
+      region,
+      accountId,
+      timeoutMs: (fn.timeoutSeconds ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS) * 1000,
+      memoryMb: fn.memoryMb,
+    },
+    { completion: settled },
+  );
   let result: unknown;
   try {
     result = await Promise.race([

@@ -1,5 +1,5 @@
 import type { _Record as SdkRecord } from '@aws-sdk/client-dynamodb-streams';
-import { invocationContext, toLambdaRecord } from './lambda-event';
+import { toLambdaRecord } from './lambda-event';
 
 const STREAM = {
   arn: 'arn:aws:dynamodb:ddblocal:000000000000:table/User/stream/2026-11-27T02:01:45.189',
@@ -68,21 +68,5 @@ describe('toLambdaRecord', () => {
       'dynamodb',
       'eventSourceARN',
     ]);
-  });
-});
-
-describe('invocationContext', () => {
-  it('counts the remaining time down from the function timeout', () => {
-    const context = invocationContext(
-      { functionName: 'user-table-trigger', region: 'eu-west-1', timeoutMs: 30_000 },
-      Date.now() - 10_000,
-    );
-    expect(context.getRemainingTimeInMillis()).toBeLessThanOrEqual(20_000);
-    expect(context.getRemainingTimeInMillis()).toBeGreaterThan(19_000);
-    expect(context.invokedFunctionArn).toBe(
-      'arn:aws:lambda:eu-west-1:000000000000:function:user-table-trigger',
-    );
-    expect(context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(() => context.succeed('done')).toThrow(/promise/);
   });
 });

@@ -7,15 +7,11 @@
  * - GetRecords has no `eventSourceARN`, Lambda adds the stream's ARN;
  * - DynamoDB Local stamps `awsRegion: "ddblocal"`, Lambda the stream's region.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import type {
   AttributeValue as SdkAttributeValue,
   _Record as SdkRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { AttributeValue, Context, DynamoDBRecord, StreamRecord } from 'aws-lambda';
-
-/** The account DynamoDB Local and its ARNs use; only ever part of local ARNs. */
-const LOCAL_ACCOUNT = '000000000000';
+import type { AttributeValue, DynamoDBRecord, StreamRecord } from 'aws-lambda';
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
@@ -70,40 +66,5 @@ export function toLambdaRecord(
     eventSourceARN: stream.arn,
     // Present on TTL deletions only: `{type: "Service", principalId: "dynamodb.amazonaws.com"}`.
     ...(record.userIdentity && { userIdentity: { ...record.userIdentity } }),
-  };
-}
-
-export interface FunctionIdentity {
-  readonly functionName: string;
-  readonly region: string;
-  /** The function's timeout; `getRemainingTimeInMillis` counts down from it. */
-  readonly timeoutMs: number;
-}
-
-export function functionArn(identity: Pick<FunctionIdentity, 'functionName' | 'region'>): string {
-  return `arn:aws:lambda:${identity.region}:${LOCAL_ACCOUNT}:function:${identity.functionName}`;
-}
-
-function callbackStyleRefused(): never {
-  throw new Error('Callback-style completion is not supported: return a promise instead.');
-}
-
-/** A Lambda `Context` for one invocation, its deadline starting now. */
-export function invocationContext(identity: FunctionIdentity, now = Date.now()): Context {
-  const deadline = now + identity.timeoutMs;
-  const day = new Date(now).toISOString().slice(0, 10).replaceAll('-', '/');
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: identity.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(identity),
-    memoryLimitInMB: '128',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${identity.functionName}`,
-    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString('hex')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: callbackStyleRefused,
-    fail: callbackStyleRefused,
-    succeed: callbackStyleRefused,
   };
 }

@@ -52,11 +52,12 @@ import { type Checkpoint, CheckpointFile, type ShardCheckpoint } from './checkpo
 import { compileRecordFilter, type RecordFilter } from './event-filter';
 import { FailureFile, onFailureMessage } from './failure-file';
 import {
-  type FunctionIdentity,
   functionArn,
-  invocationContext,
-  toLambdaRecord,
-} from './lambda-event';
+  LOCAL_ACCOUNT_ID,
+  lambdaContext,
+  type LambdaFunctionIdentity,
+} from '../lambda-context';
+import { toLambdaRecord } from './lambda-event';
 
 export type StreamHandler = (
   event: DynamoDBStreamEvent,
@@ -166,7 +167,7 @@ export class StreamPoller {
   private readonly logger: StreamPollerLogger;
   private readonly pollIntervalMs: number;
   private readonly now: () => number;
-  private readonly identity: FunctionIdentity;
+  private readonly identity: LambdaFunctionIdentity;
   private readonly filter: RecordFilter;
   private readonly checkpointFile?: CheckpointFile;
   private readonly failureFile?: FailureFile;
@@ -204,6 +205,7 @@ export class StreamPoller {
     this.identity = {
       functionName: options.functionName ?? `${options.tableName}-stream-handler`,
       region: options.region,
+      accountId: LOCAL_ACCOUNT_ID,
       timeoutMs: options.functionTimeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
     };
     if (options.checkpointFile) this.checkpointFile = new CheckpointFile(options.checkpointFile);
@@ -585,7 +587,7 @@ export class StreamPoller {
     records: readonly DynamoDBRecord[],
     shard: ShardState,
   ): Promise<InvokeOutcome> {
-    const context = invocationContext(this.identity);
+    const context = lambdaContext(this.identity);
     // Each invocation gets its own copy, as each Lambda invocation gets its own JSON.
     const event: DynamoDBStreamEvent = { Records: structuredClone([...records]) };
     let timer: NodeJS.Timeout | undefined;
@@ -631,10 +633,11 @@ export class StreamPoller {
   }
 
   private async discard(discarded: Discarded, shard: ShardState): Promise<void> {
+    const { region, accountId, functionName } = this.identity;
     const message = onFailureMessage(discarded, {
       shardId: shard.shardId,
       streamArn: this.streamArn!,
-      functionArn: functionArn(this.identity),
+      functionArn: functionArn(region, accountId, functionName),
     });
     this.logger.error(
       {
