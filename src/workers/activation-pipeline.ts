@@ -214,7 +214,7 @@ async function startStepFunctions(
       ],
     });
   } catch (error) {
-    if (/already in use/.test(String((error as { message?: unknown }).message))) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw portInUse(
         'The local Step Functions endpoint',
         config.stepFunctions.localPort,

@@ -710,6 +710,19 @@ describe('LocalStepFunctions start-up checks', () => {
     await expect(startToy(toyScript(), { host: '0.0.0.0' })).rejects.toThrow(/loopback only/);
   });
 
+  it('refuses a port in use with an error that keeps the code EADDRINUSE', async () => {
+    const { service, client } = await startToy(toyScript());
+    try {
+      const port = Number(new URL(service.endpoint).port);
+      const refused = startToy(toyScript(), { port });
+      await expect(refused).rejects.toThrow(`cannot use port ${port}: it is already in use`);
+      await expect(refused).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      client.destroy();
+      await service.stop();
+    }
+  });
+
   it('refuses a Task whose Resource has no local handler', async () => {
     await expect(
       startToy(toyScript(), {

@@ -204,8 +204,13 @@ export class LocalStepFunctions {
       this.server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           error.code === 'EADDRINUSE'
-            ? new Error(
-                `The local Step Functions endpoint cannot use port ${port}: it is already in use`,
+            ? // Keeps the code, so that callers can tell this case without reading the message.
+              Object.assign(
+                new Error(
+                  `The local Step Functions endpoint cannot use port ${port}: it is already in use`,
+                  { cause: error },
+                ),
+                { code: error.code },
               )
             : error,
         ),
