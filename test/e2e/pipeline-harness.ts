@@ -16,7 +16,7 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from '../../src/workers/local-stack';
-import { freePort } from '../support/ports';
+import { distinctFreePorts } from '../support/ports';
 import { testConfig, TestTables } from '../support/test-app';
 
 export interface PipelineHarness {
@@ -36,12 +36,6 @@ export interface PipelineHarness {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < count) ports.add(await freePort());
-  return [...ports];
-}
 
 export async function startPipelineHarness(
   options: Pick<LocalStackOptions, 'retryIntervalOverrides'> & { env?: NodeJS.ProcessEnv } = {},

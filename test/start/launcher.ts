@@ -317,4 +317,4 @@ export async function httpJson(
 /** A Node or Java stack frame in the output means an error reached the user unhandled. */
 export const STACK_FRAME = /^\s+at \S/m;
 
-export { freePort } from '../support/ports';
+export { distinctFreePorts } from '../support/ports';

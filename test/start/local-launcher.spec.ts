@@ -12,7 +12,7 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import {
   BANNER,
-  freePort,
+  distinctFreePorts,
   hasCommand,
   httpJson,
   isPortFree,
@@ -44,9 +44,12 @@ const LOOPBACK_ADDRESSES = ['127.0.0.1', '[::ffff:127.0.0.1]'];
 
 /** Four different free ports: API, DynamoDB Local, Step Functions, SES. */
 async function freshSettings(label: string): Promise<LauncherSettings> {
-  const ports = new Set<number>();
-  while (ports.size < 4) ports.add(await freePort());
-  const [port, dynamoDbPort, sfnPort, sesPort] = [...ports] as [number, number, number, number];
+  const [port, dynamoDbPort, sfnPort, sesPort] = (await distinctFreePorts(4)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   return { port, dynamoDbPort, sfnPort, sesPort, dataDir: tempDir(label) };
 }
 

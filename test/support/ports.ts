@@ -18,3 +18,10 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** `count` different free loopback ports, for a system that listens on several. */
+export async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
