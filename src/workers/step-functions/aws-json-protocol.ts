@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
-export const SERVICE_TARGET = 'AWSStepFunctions';
+const SERVICE_TARGET = 'AWSStepFunctions';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
 /** Execution input is capped at 256 KB; its JSON-escaped form in a request is larger. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;

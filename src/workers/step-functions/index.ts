@@ -11,4 +11,4 @@ export {
   type RetryIntervalOverrides,
 } from './compiled-state-machine';
 export { functionArn } from '../lambda-context';
-export { type LocalFunction, type LocalTaskHandler, lambdaErrorPayload } from './lambda-invocation';
+export type { LocalFunction, LocalTaskHandler } from './lambda-invocation';

@@ -1,6 +1,5 @@
 /** The local stand-in for Lambda's DynamoDB stream event source mapping. */
 export {
-  DEFAULT_POLL_INTERVAL_MS,
   type StreamHandler,
   StreamPoller,
   type StreamPollerLogger,

@@ -17,7 +17,7 @@ function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
 }
 
-export function toLambdaAttributeValue(value: SdkAttributeValue): AttributeValue {
+function toLambdaAttributeValue(value: SdkAttributeValue): AttributeValue {
   if (value.S !== undefined) return { S: value.S };
   if (value.N !== undefined) return { N: value.N };
   if (value.B !== undefined) return { B: base64(value.B) };
@@ -31,9 +31,7 @@ export function toLambdaAttributeValue(value: SdkAttributeValue): AttributeValue
   throw new Error(`Unknown attribute value type: ${Object.keys(value).join(', ')}`);
 }
 
-export function toLambdaImage(
-  image: Record<string, SdkAttributeValue>,
-): Record<string, AttributeValue> {
+function toLambdaImage(image: Record<string, SdkAttributeValue>): Record<string, AttributeValue> {
   return Object.fromEntries(
     Object.entries(image).map(([name, value]) => [name, toLambdaAttributeValue(value)]),
   );

@@ -95,7 +95,7 @@ export interface StreamPollerOptions {
   readonly now?: () => number;
 }
 
-export const DEFAULT_POLL_INTERVAL_MS = 100;
+const DEFAULT_POLL_INTERVAL_MS = 100;
 const DEFAULT_FUNCTION_TIMEOUT_MS = 60_000;
 const DESCRIBE_EVERY_MS = 1_000;
 const MAX_ERROR_BACKOFF_MS = 2_000;
