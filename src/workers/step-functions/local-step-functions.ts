@@ -23,6 +23,7 @@ import type {
   StartExecutionOutput,
   StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
+import { LOCAL_ACCOUNT_ID } from '../lambda-context';
 import {
   awsJsonRequestListener,
   type ActionHandler,
@@ -73,7 +74,6 @@ export interface LocalStepFunctionsOptions {
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
-const DEFAULT_ACCOUNT_ID = '000000000000';
 const DEFAULT_MAX_EXECUTIONS = 10_000;
 const DEFAULT_STOP_GRACE_MS = 2_000;
 /** Step Functions' limit for execution input. */
@@ -171,7 +171,7 @@ export class LocalStepFunctions {
     if (!LOOPBACK_HOSTS.has(host)) {
       throw new Error(`The local Step Functions endpoint listens on loopback only, not on ${host}`);
     }
-    const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+    const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
     const arnOf = (name: string) => stateMachineArn(options.region, accountId, name);
     const names = new Set<string>();
     const machines = options.stateMachines.map((machine) => {
