@@ -186,7 +186,6 @@ export class StreamPoller {
   private loop: Promise<void> = Promise.resolve();
   private lastProblem?: string;
 
-  private sleepTimer?: NodeJS.Timeout;
   private endSleep?: () => void;
   private sleepEndsOnDrain = false;
 
@@ -682,15 +681,13 @@ export class StreamPoller {
   /** The loop's only wait; `wake` ends it early (stop always, drained() only between polls). */
   private sleep(ms: number, endsOnDrain: boolean): Promise<void> {
     return new Promise<void>((resolve) => {
-      const end = () => {
-        clearTimeout(this.sleepTimer);
-        this.sleepTimer = undefined;
+      const timer = setTimeout(() => this.endSleep?.(), ms);
+      this.endSleep = () => {
+        clearTimeout(timer);
         this.endSleep = undefined;
         resolve();
       };
-      this.endSleep = end;
       this.sleepEndsOnDrain = endsOnDrain;
-      this.sleepTimer = setTimeout(end, ms);
     });
   }
 
