@@ -10,7 +10,6 @@
  * The handlers get the environment a Lambda would get, built from the app's configuration;
  * the only local part is the endpoints in it. They use the real SDK clients throughout.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
@@ -27,12 +26,10 @@ import { createUserTableTriggerHandler } from '../../lambdas/user-table-trigger/
 import type { AppConfig } from '../config/app-config';
 import { createDynamoDbClient } from '../platform/dynamodb';
 import { portInUse } from './dynamodb-local';
+import { LOCAL_ACCOUNT_ID } from './lambda-context';
 import { LocalSes } from './local-ses';
 import { functionArn, LocalStepFunctions, stateMachineArn } from './step-functions';
 import { createDynamoDbStreamsClient, StreamPoller } from './stream-poller';
-
-/** The account in local ARNs, as other AWS emulators use. */
-const LOCAL_ACCOUNT_ID = '000000000000';
 
 export interface ActivationPipelineOptions {
   /** Checkpoint, on-failure records and executions are kept here; absent: in memory (tests). */
@@ -114,7 +111,6 @@ export class LocalActivationPipeline {
       if (stepFunctions) started.push(stepFunctions);
 
       const pollerDir = options.dataDir && join(options.dataDir, 'stream-poller');
-      if (pollerDir) mkdirSync(pollerDir, { recursive: true });
       const poller = await StreamPoller.start({
         dynamodb,
         streams,
