@@ -16,6 +16,7 @@ describe('loadConfig', () => {
       const config = loadConfig({});
 
       expect(config).toEqual({
+        mode: 'local',
         http: {
           host: '127.0.0.1',
           port: 3000,
@@ -52,6 +53,7 @@ describe('loadConfig', () => {
 
   it('reads every variable it knows', () => {
     const config = loadConfig({
+      CARD_STORE_MODE: 'local',
       HOST: '0.0.0.0',
       PORT: '8080',
       PUBLIC_BASE_URL: 'https://cards.example',
@@ -75,6 +77,7 @@ describe('loadConfig', () => {
     });
 
     expect(config).toEqual({
+      mode: 'local',
       http: {
         host: '0.0.0.0',
         port: 8080,
@@ -183,6 +186,9 @@ describe('loadConfig', () => {
       ['STATE_MACHINE_NAME', 'x'.repeat(81)],
       ['SES_ENDPOINT', 'smtp://127.0.0.1'],
       ['SES_LOCAL_PORT', '65536'],
+      ['CARD_STORE_MODE', 'AWS'],
+      ['CARD_STORE_MODE', 'cloud'],
+      ['CARD_STORE_MODE', ''],
     ])('refuses %s=%j with a ConfigError naming the variable and the value', (name, value) => {
       const error = configErrorOf({ [name]: value });
 
@@ -214,6 +220,86 @@ describe('loadConfig', () => {
       expect(configErrorOf({ LOG_LEVEL: 'verbose' }).problems).toEqual([
         'LOG_LEVEL must be one of the following values: fatal, error, warn, info, debug, trace, silent (got "verbose")',
       ]);
+    });
+  });
+
+  describe('aws mode (CARD_STORE_MODE=aws)', () => {
+    const AWS = { CARD_STORE_MODE: 'aws', AWS_REGION: 'eu-west-1' };
+
+    it('uses the region it is given and no endpoint, so every client talks to AWS', () => {
+      const config = loadConfig(AWS);
+
+      expect(config.mode).toBe('aws');
+      expect(config.dynamodb).toMatchObject({ region: 'eu-west-1', endpoint: undefined });
+      expect(config.stepFunctions.endpoint).toBeUndefined();
+      expect(config.ses.endpoint).toBeUndefined();
+    });
+
+    it('otherwise reads the same variables as local mode', () => {
+      const shared = {
+        PUBLIC_BASE_URL: 'https://cards.example',
+        USER_TABLE_NAME: 'prod.User',
+        USER_EMAIL_TABLE_NAME: 'prod.UserEmail',
+        SESSION_TABLE_NAME: 'prod.UserSession',
+        LOG_LEVEL: 'warn',
+      };
+
+      const { mode, ...aws } = loadConfig({ ...AWS, ...shared });
+      const { mode: _local, ...local } = loadConfig({ AWS_REGION: 'eu-west-1', ...shared });
+
+      expect(mode).toBe('aws');
+      expect(aws).toEqual(local);
+    });
+
+    it.each(['DYNAMODB_ENDPOINT', 'SFN_ENDPOINT', 'SES_ENDPOINT'])(
+      'refuses %s, saying it is for local mode',
+      (name) => {
+        const error = configErrorOf({ ...AWS, [name]: 'http://127.0.0.1:8000' });
+
+        expect(error.problems).toEqual([
+          `${name} is for local mode only; unset it with CARD_STORE_MODE=aws (got "http://127.0.0.1:8000")`,
+        ]);
+      },
+    );
+
+    it('treats an empty endpoint variable as unset, as local mode does', () => {
+      expect(loadConfig({ ...AWS, DYNAMODB_ENDPOINT: ' ' }).dynamodb.endpoint).toBeUndefined();
+    });
+
+    it('reports a malformed endpoint once, by the rule it breaks', () => {
+      expect(configErrorOf({ ...AWS, SES_ENDPOINT: 'smtp://x' }).problems).toEqual([
+        'SES_ENDPOINT must be an absolute http(s) URL without query or fragment (got "smtp://x")',
+      ]);
+    });
+
+    it('refuses to start without AWS_REGION instead of defaulting to us-east-1', () => {
+      const error = configErrorOf({ CARD_STORE_MODE: 'aws' });
+
+      expect(error.problems).toEqual([
+        'AWS_REGION must be set with CARD_STORE_MODE=aws: aws mode has no default region (got "")',
+      ]);
+    });
+
+    it('reports every aws-mode problem together', () => {
+      const error = configErrorOf({
+        CARD_STORE_MODE: 'aws',
+        DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000',
+        SFN_ENDPOINT: 'http://127.0.0.1:8083',
+        PORT: 'abc',
+      });
+
+      const variables = error.problems.map((problem) => problem.split(' ')[0]);
+      expect(variables.sort()).toEqual(['AWS_REGION', 'DYNAMODB_ENDPOINT', 'PORT', 'SFN_ENDPOINT']);
+    });
+
+    it('keeps local mode as it was: endpoints allowed, us-east-1 by default', () => {
+      const config = loadConfig({ DYNAMODB_ENDPOINT: 'http://127.0.0.1:8000' });
+
+      expect(config.mode).toBe('local');
+      expect(config.dynamodb).toMatchObject({
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:8000',
+      });
     });
   });
 

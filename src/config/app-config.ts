@@ -21,6 +21,13 @@ import {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+const MODES = ['local', 'aws'] as const;
+/** `local`: embedded stand-ins, no cloud account. `aws`: the real services of AWS_REGION. */
+export type Mode = (typeof MODES)[number];
+
+/** Point a client at a local stand-in; in aws mode each must be unset. */
+const LOCAL_ENDPOINT_VARIABLES = ['DYNAMODB_ENDPOINT', 'SFN_ENDPOINT', 'SES_ENDPOINT'] as const;
+
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 const TABLE_NAME_MESSAGE = '$property must be 3-255 characters of A-Z, a-z, 0-9, "_", "-", "."';
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
@@ -42,6 +49,9 @@ const emptyToUndefined = ({ value }: { value: unknown }) =>
  * first broken one, so the type check sits lowest.
  */
 class EnvironmentVariables {
+  @IsIn(MODES)
+  CARD_STORE_MODE: Mode = 'local';
+
   @IsString()
   @Matches(/^\S+$/, { message: '$property must be a host name or IP address' })
   HOST = '127.0.0.1';
@@ -146,6 +156,8 @@ export interface TableNames {
 }
 
 export interface AppConfig {
+  /** aws mode never has an endpoint of a local stand-in and never a default region. */
+  readonly mode: Mode;
   readonly http: {
     readonly host: string;
     readonly port: number;
@@ -156,7 +168,10 @@ export interface AppConfig {
   };
   readonly dynamodb: {
     readonly region: string;
-    /** An existing DynamoDB (Local) to use; unset locally means "start an embedded one". */
+    /**
+     * An existing DynamoDB (Local) to use. Unset: local mode starts an embedded one, aws
+     * mode uses the region's DynamoDB with the default credential chain.
+     */
     readonly endpoint?: string;
     readonly localPort: number;
     readonly tables: TableNames;
@@ -176,13 +191,13 @@ export interface AppConfig {
     readonly claimLeaseSeconds: number;
   };
   readonly stepFunctions: {
-    /** An existing Step Functions endpoint; unset locally means "start the embedded one". */
+    /** An existing Step Functions endpoint; unset in local mode: start the embedded one. */
     readonly endpoint?: string;
     readonly localPort: number;
     readonly stateMachineName: string;
   };
   readonly ses: {
-    /** An existing SES endpoint; unset locally means "start the embedded one". */
+    /** An existing SES endpoint; unset in local mode: start the embedded one. */
     readonly endpoint?: string;
     readonly localPort: number;
   };
@@ -204,6 +219,32 @@ function describe(errors: ValidationError[], env: NodeJS.ProcessEnv): string[] {
   );
 }
 
+/**
+ * What aws mode adds to the rules: no endpoint of a local stand-in (a leftover
+ * DYNAMODB_ENDPOINT would send the API's traffic to a laptop's DynamoDB Local instead of
+ * the deployed tables), and a region chosen on purpose rather than a silent us-east-1,
+ * where tables of the same name may well exist. Variables that already broke a rule are
+ * skipped: one problem per variable.
+ */
+function awsModeProblems(
+  vars: EnvironmentVariables,
+  env: NodeJS.ProcessEnv,
+  invalid: ReadonlySet<string>,
+): string[] {
+  const problems = LOCAL_ENDPOINT_VARIABLES.filter(
+    (name) => vars[name] !== undefined && !invalid.has(name),
+  ).map(
+    (name) =>
+      `${name} is for local mode only; unset it with CARD_STORE_MODE=aws (got ${JSON.stringify(env[name])})`,
+  );
+  if (env.AWS_REGION === undefined) {
+    problems.push(
+      'AWS_REGION must be set with CARD_STORE_MODE=aws: aws mode has no default region (got "")',
+    );
+  }
+  return problems;
+}
+
 /** Reads and validates the configuration. @throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const defined = Object.fromEntries(
@@ -211,13 +252,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   );
   const vars = plainToInstance(EnvironmentVariables, defined, { exposeDefaultValues: true });
   const errors = validateSync(vars, { forbidUnknownValues: true, stopAtFirstError: true });
-  if (errors.length > 0) throw new ConfigError(describe(errors, env));
+  const problems = [
+    ...describe(errors, env),
+    ...(vars.CARD_STORE_MODE === 'aws'
+      ? awsModeProblems(vars, env, new Set(errors.map((error) => error.property)))
+      : []),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
 
   const publicBaseUrl = (vars.PUBLIC_BASE_URL ?? `http://localhost:${vars.PORT}`).replace(
     /\/+$/,
     '',
   );
   return {
+    mode: vars.CARD_STORE_MODE,
     http: {
       host: vars.HOST,
       port: vars.PORT,

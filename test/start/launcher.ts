@@ -17,6 +17,7 @@ export const BANNER = 'card-store is running (local mode)';
 
 /** Every variable the app reads (src/config/app-config.ts): none may leak in from the caller's shell. */
 const CONFIG_VARIABLES = [
+  'CARD_STORE_MODE',
   'HOST',
   'PORT',
   'PUBLIC_BASE_URL',
