@@ -6,7 +6,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'reports/**', '.local-data/**', 'node_modules/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'coverage/**',
+      'reports/**',
+      '.local-data/**',
+      'node_modules/**',
+      'cdk.out/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -102,6 +111,27 @@ export default tseslint.config(
     },
   },
   {
+    // The CDK app deploys what the rest defines: it reads lambdas/ (entries, the state
+    // machine, the stream settings) and the table and mail facts of the core, and never
+    // the Nest app, which it bundles from the build by path.
+    files: ['infra/**/*.ts'],
+    ignores: ['infra/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*'], message: 'infra/ never loads Nest.' },
+            {
+              regex: String.raw`^(\.\./)+src/(?!activation/|users/persistence/)`,
+              message: 'infra/ imports only lambdas/, src/activation and src/users/persistence.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     ...jest.configs['flat/recommended'],
     rules: {
@@ -110,7 +140,9 @@ export default tseslint.config(
       'jest/no-disabled-tests': 'error',
       'jest/expect-expect': [
         'error',
-        { assertFunctionNames: ['expect', 'request.**.expect', 'expect*'] },
+        {
+          assertFunctionNames: ['expect', 'request.**.expect', 'expect*', 'template.has*'],
+        },
       ],
     },
   },

@@ -9,7 +9,7 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/src', '<rootDir>/lambdas', '<rootDir>/test'],
+  roots: ['<rootDir>/src', '<rootDir>/lambdas', '<rootDir>/infra', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
   transform: {
     '^.+\\.ts$': [

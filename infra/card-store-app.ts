@@ -1,0 +1,28 @@
+/**
+ * The CDK app's contents, shared by the `cdk` entry (infra/bin) and the tests: one
+ * CardStoreStack, and cdk-nag's AwsSolutions pack as a validation plugin, so that a finding
+ * nobody acknowledged fails the synth (`npm run synth`, `npm run deploy`, the tests).
+ *
+ * Context (`-c name=value`, README "Deploy to AWS"):
+ * - `stackName`: default `CardStore`; one stack per name, account and region.
+ * - `retainData`: `true` (default) keeps the tables on destroy and protects them from
+ *   deletion; `false` is for throw-away stacks.
+ */
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CardStoreStack } from './card-store-stack';
+
+export const DEFAULT_STACK_NAME = 'CardStore';
+
+export function defineCardStoreApp(app: App): CardStoreStack {
+  const stackName = String(app.node.tryGetContext('stackName') ?? DEFAULT_STACK_NAME);
+  const retainData = String(app.node.tryGetContext('retainData') ?? 'true') !== 'false';
+  const stack = new CardStoreStack(app, stackName, {
+    stackName,
+    retainData,
+    description:
+      'card-store: user sign-up with mail activation (NestJS, DynamoDB, Step Functions, SES)',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}

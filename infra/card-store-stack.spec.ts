@@ -1,0 +1,522 @@
+/**
+ * The synthesized template, asserted property by property against the modules the local
+ * mode runs (tables, functions, state machine, stream settings), plus cdk-nag. Bundling is
+ * skipped here (`aws:cdk:bundling-stacks`); infra/lambda-bundles.spec.ts bundles for real.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
+import {
+  GET_ACTIVATION_STATUS_FUNCTION,
+  SEND_ACTIVATION_MAIL_FUNCTION,
+  USER_TABLE_TRIGGER_FUNCTION,
+} from '../lambdas/functions';
+import { createGetActivationStatusHandler } from '../lambdas/get-activation-status/get-activation-status.handler';
+import { createSendActivationMailHandler } from '../lambdas/send-activation-mail/send-activation-mail.handler';
+import { readDefinitionTemplate, substituteDefinition } from '../lambdas/state-machine';
+import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../lambdas/stream-settings';
+import { createUserTableTriggerHandler } from '../lambdas/user-table-trigger/user-table-trigger.handler';
+import { loadConfig } from '../src/config/app-config';
+import { userTableDefinitions } from '../src/users/persistence/user-tables';
+import { defineCardStoreApp } from './card-store-app';
+import { API_THROTTLE, API_TIMEOUT_SECONDS, type CardStoreStack } from './card-store-stack';
+
+type Json = Record<string, unknown>;
+interface Resource {
+  readonly Type: string;
+  readonly Properties: Json & Record<string, never>;
+  readonly DeletionPolicy?: string;
+}
+
+const outdirs: string[] = [];
+afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** Synthesizes the app as `cdk synth` does (cdk-nag included), without bundling. */
+function synthesize(context: Record<string, string> = {}, extra?: (stack: CardStoreStack) => void) {
+  const outdir = mkdtempSync(join(tmpdir(), 'card-store-cdk-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const stack = defineCardStoreApp(app);
+  extra?.(stack);
+  app.synth();
+  return { stack, template: Template.fromStack(stack), outdir };
+}
+
+const { stack, template, outdir } = synthesize();
+const resources = template.toJSON().Resources as Record<string, Resource>;
+const logicalId = (construct: IConstruct) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const getAtt = (construct: IConstruct, attribute = 'Arn') => ({
+  'Fn::GetAtt': [logicalId(construct), attribute],
+});
+const ofType = (type: string) =>
+  Object.entries(resources).filter(([, resource]) => resource.Type === type);
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds no error left in the stack (every acknowledgement carries its reason)', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { severity: string }[] }[];
+    };
+    const errors = report.pluginReports.flatMap((plugin) =>
+      plugin.violations.filter((violation) => violation.severity === 'error'),
+    );
+    expect(report.pluginReports.map((plugin) => plugin.pluginName)).toContain('AwsSolutions');
+    expect(errors).toEqual([]);
+  });
+
+  it('fails the synth on a finding nobody acknowledged', () => {
+    expect(() =>
+      synthesize({}, (stack) => new Queue(stack, 'PlainTextProbe', { enforceSSL: false })),
+    ).toThrow(/AwsSolutions-SQS4/);
+  });
+});
+
+describe('tables', () => {
+  const tables = ofType('AWS::DynamoDB::Table').map(([, table]) => table);
+  const definitions = userTableDefinitions({ users: 'u', userEmails: 'e', sessions: 's' });
+
+  it('mirror the local tables: keys, billing, the User stream and the session TTL', () => {
+    const shapes = tables.map(({ Properties: p }) => ({
+      key: p.KeySchema,
+      attributes: p.AttributeDefinitions,
+      billing: p.BillingMode,
+      stream: p.StreamSpecification?.StreamViewType,
+      ttl: p.TimeToLiveSpecification,
+    }));
+    const expected = definitions.map(({ create, ttlAttribute }) => ({
+      key: create.KeySchema,
+      attributes: create.AttributeDefinitions,
+      billing: create.BillingMode,
+      stream: create.StreamSpecification?.StreamViewType,
+      ttl: ttlAttribute ? { AttributeName: ttlAttribute, Enabled: true } : undefined,
+    }));
+    expect(shapes).toEqual(expect.arrayContaining(expected));
+    expect(shapes).toHaveLength(expected.length);
+  });
+
+  it('have point-in-time recovery, and are retained and deletion-protected by default', () => {
+    for (const table of tables) {
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
+      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+      expect(table.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('are deleted with the stack and unprotected when retainData is false', () => {
+    const throwAway = synthesize({ retainData: 'false' }).template;
+    const all = Object.values(throwAway.findResources('AWS::DynamoDB::Table'));
+    expect(all).toHaveLength(3);
+    for (const table of all) {
+      expect(table.DeletionPolicy).toBe('Delete');
+      expect(table.Properties.DeletionProtectionEnabled).toBe(false);
+    }
+  });
+});
+
+describe('functions', () => {
+  const pipeline = [
+    [USER_TABLE_TRIGGER_FUNCTION, () => stack.functions.userTableTrigger],
+    [GET_ACTIVATION_STATUS_FUNCTION, () => stack.functions.getActivationStatus],
+    [SEND_ACTIVATION_MAIL_FUNCTION, () => stack.functions.sendActivationMail],
+  ] as const;
+
+  it('are four, on Node.js 24, arm64, each logging to its own log group kept 30 days', () => {
+    const functions = ofType('AWS::Lambda::Function').map(([, fn]) => fn.Properties);
+    expect(functions).toHaveLength(4);
+    const logGroups = new Set<string>();
+    for (const fn of functions) {
+      expect(fn).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+      });
+      expect(fn.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      const group = fn.LoggingConfig.LogGroup.Ref as string;
+      expect(resources[group]).toMatchObject({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: 30 },
+      });
+      logGroups.add(group);
+    }
+    expect(logGroups.size).toBe(4);
+  });
+
+  it.each(pipeline.map(([fn, construct]) => [fn.name, fn.timeoutSeconds, construct]))(
+    '%s has the timeout of lambdas/functions.ts (%i s)',
+    (_name, timeout, construct) => {
+      expect(resources[logicalId(construct())]!.Properties.Timeout).toBe(timeout);
+    },
+  );
+
+  it('the API has its own timeout, under API Gateway’s 30 s', () => {
+    expect(resources[logicalId(stack.functions.api)]!.Properties.Timeout).toBe(API_TIMEOUT_SECONDS);
+    expect(API_TIMEOUT_SECONDS).toBeLessThan(30);
+  });
+
+  /**
+   * The environment each function gets, with what CloudFormation resolves at deploy time
+   * (references, joins) replaced by a plausible value, plus AWS_REGION, which Lambda sets.
+   */
+  function deployedEnvironment(construct: IConstruct): Record<string, string> {
+    const variables = resources[logicalId(construct)]!.Properties.Environment.Variables as Json;
+    const plausible: Record<string, string> = {
+      USER_TABLE_NAME: 'CardStore-UserTable-1ABC',
+      USER_EMAIL_TABLE_NAME: 'CardStore-UserEmailTable-1ABC',
+      SESSION_TABLE_NAME: 'CardStore-UserSessionTable-1ABC',
+      STEP_FUNCTION_ARN:
+        'arn:aws:states:eu-west-1:123456789012:stateMachine:SendUserActivationMail-abc',
+      FROM_ADDRESS: 'Digital Card Store <no-reply@example.org>',
+      ACTIVATION_URL_BASES: 'https://abc123.execute-api.eu-west-1.amazonaws.com/activate,',
+      PUBLIC_BASE_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+    };
+    const env: Record<string, string> = { AWS_REGION: 'eu-west-1' };
+    for (const [name, value] of Object.entries(variables)) {
+      if (typeof value === 'string') env[name] = value;
+      else if (plausible[name]) env[name] = plausible[name];
+      else throw new Error(`No plausible value for ${name}: add one to this test`);
+    }
+    return env;
+  }
+
+  it('give each pipeline handler every variable its fail-fast env check requires', () => {
+    const factories = [
+      [stack.functions.userTableTrigger, createUserTableTriggerHandler],
+      [stack.functions.getActivationStatus, createGetActivationStatusHandler],
+      [stack.functions.sendActivationMail, createSendActivationMailHandler],
+    ] as const;
+    for (const [construct, create] of factories) {
+      const env = deployedEnvironment(construct);
+      expect(() => create(env)).not.toThrow();
+      // and the check is real: without the variables it fails the cold start
+      expect(() => create({})).toThrow(expect.objectContaining({ name: 'LambdaEnvError' }));
+    }
+  });
+
+  it('give the API an AWS-mode configuration with the stack’s tables and URL', () => {
+    const config = loadConfig(deployedEnvironment(stack.functions.api));
+    expect(config).toMatchObject({
+      mode: 'aws',
+      dynamodb: {
+        region: 'eu-west-1',
+        tables: {
+          users: 'CardStore-UserTable-1ABC',
+          userEmails: 'CardStore-UserEmailTable-1ABC',
+          sessions: 'CardStore-UserSessionTable-1ABC',
+        },
+      },
+      http: { activationUrlBase: 'https://abc123.execute-api.eu-west-1.amazonaws.com/activate' },
+      session: { secureCookie: true },
+    });
+    expect(config.dynamodb.endpoint).toBeUndefined();
+  });
+
+  it('links the mails to the API URL, or to PublicBaseUrl when one is given', () => {
+    const baseUrl = {
+      'Fn::If': ['HasPublicBaseUrl', { Ref: 'PublicBaseUrl' }, getAtt(stack.api, 'ApiEndpoint')],
+    };
+    const envOf = (construct: IConstruct) =>
+      resources[logicalId(construct)]!.Properties.Environment.Variables;
+    expect(envOf(stack.functions.api).PUBLIC_BASE_URL).toEqual(baseUrl);
+    expect(envOf(stack.functions.sendActivationMail).ACTIVATION_URL_BASES).toEqual({
+      'Fn::Join': [
+        ',',
+        [{ 'Fn::Join': ['', [baseUrl, '/activate']] }, { Ref: 'ExtraActivationUrlBases' }],
+      ],
+    });
+  });
+});
+
+describe('the state machine', () => {
+  const [[, machine]] = ofType('AWS::StepFunctions::StateMachine') as [[string, Resource]];
+
+  it('is a Standard workflow, logged (ALL) and traced', () => {
+    expect(machine.Properties.StateMachineType).toBe('STANDARD');
+    expect(machine.Properties.LoggingConfiguration).toMatchObject({
+      Level: 'ALL',
+      IncludeExecutionData: true,
+    });
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('is defined by the very .asl.json the local runner executes, with ARNs substituted', () => {
+    expect(machine.Properties.DefinitionString).toBe(readDefinitionTemplate());
+    expect(machine.Properties.DefinitionSubstitutions).toEqual({
+      GetActivationStatusFunctionArn: getAtt(stack.functions.getActivationStatus),
+      SendActivationMailFunctionArn: getAtt(stack.functions.sendActivationMail),
+    });
+    const deployed = JSON.parse(
+      substituteDefinition(machine.Properties.DefinitionString as string, {
+        GetActivationStatusFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:get',
+        SendActivationMailFunctionArn: 'arn:aws:lambda:eu-west-1:1:function:send',
+      }),
+    );
+    expect(deployed.States.GetActivationStatus.Resource).toBe(
+      'arn:aws:lambda:eu-west-1:1:function:get',
+    );
+    expect(deployed.States.SendActivationMail.Resource).toBe(
+      'arn:aws:lambda:eu-west-1:1:function:send',
+    );
+  });
+});
+
+describe('the stream trigger', () => {
+  it('has the event source mapping settings the local poller plays', () => {
+    const settings = USER_TABLE_TRIGGER_STREAM_SETTINGS;
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toEqual({
+      EventSourceArn: getAtt(stack.userTable, 'StreamArn'),
+      FunctionName: { Ref: logicalId(stack.functions.userTableTrigger) },
+      StartingPosition: settings.startingPosition,
+      BatchSize: settings.batchSize,
+      MaximumBatchingWindowInSeconds: settings.maximumBatchingWindowInSeconds,
+      BisectBatchOnFunctionError: settings.bisectBatchOnFunctionError,
+      MaximumRetryAttempts: settings.retryAttempts,
+      MaximumRecordAgeInSeconds: settings.maximumRecordAgeSeconds,
+      FunctionResponseTypes: settings.reportBatchItemFailures ? ['ReportBatchItemFailures'] : [],
+      ParallelizationFactor: settings.parallelizationFactor,
+      FilterCriteria: { Filters: settings.filterPatterns.map((Pattern) => ({ Pattern })) },
+      DestinationConfig: { OnFailure: { Destination: getAtt(stack.onFailureQueue) } },
+    });
+  });
+
+  it('sends what it gives up on to an encrypted, SSL-only queue kept 14 days', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  /** Each role's statements as `action on resource` lines, sorted. */
+  function grantsOf(roleLogicalId: string): string[] {
+    const policies = ofType('AWS::IAM::Policy').filter(([, policy]) =>
+      (policy.Properties.Roles as Json[]).some((role) => role.Ref === roleLogicalId),
+    );
+    return policies
+      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Json[])
+      .flatMap((statement) => {
+        expect(statement.Effect).toBe('Allow');
+        expect(statement.Condition).toBeUndefined();
+        const actions = [statement.Action].flat() as string[];
+        const targets = [statement.Resource].flat().map((resource) => JSON.stringify(resource));
+        return actions.flatMap((action) => targets.map((target) => `${action} on ${target}`));
+      })
+      .sort();
+  }
+  const roleOf = (fn: { role?: IConstruct }) => logicalId(fn.role!);
+  const on = (construct: IConstruct, attribute?: string) =>
+    JSON.stringify(getAtt(construct, attribute));
+  const lines = (actions: string[], target: string) => actions.map((a) => `${a} on ${target}`);
+  const logs = (fn: IConstruct & { logGroup: IConstruct }) =>
+    lines(['logs:CreateLogStream', 'logs:PutLogEvents'], on(fn.logGroup));
+
+  it('uses no managed policy and no action wildcard anywhere', () => {
+    for (const [, role] of ofType('AWS::IAM::Role')) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.Policies).toBeUndefined();
+    }
+    for (const [, policy] of ofType('AWS::IAM::Policy')) {
+      for (const statement of policy.Properties.PolicyDocument.Statement as Json[]) {
+        for (const action of [statement.Action].flat() as string[]) {
+          expect(action).not.toContain('*');
+        }
+      }
+    }
+  });
+
+  it('get-activation-status: reads one item of the User table', () => {
+    const fn = stack.functions.getActivationStatus;
+    expect(grantsOf(roleOf(fn))).toEqual(
+      [...logs(fn), ...lines(['dynamodb:GetItem'], on(stack.userTable))].sort(),
+    );
+  });
+
+  it('send-activation-mail: reads and updates User items, sends as the SES identity only', () => {
+    const fn = stack.functions.sendActivationMail;
+    const identity = JSON.stringify({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ses:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          ':identity/',
+          { Ref: 'SesIdentity' },
+        ],
+      ],
+    });
+    expect(grantsOf(roleOf(fn))).toEqual(
+      [
+        ...logs(fn),
+        ...lines(['dynamodb:GetItem', 'dynamodb:UpdateItem'], on(stack.userTable)),
+        ...lines(['ses:SendEmail'], identity),
+      ].sort(),
+    );
+  });
+
+  it('user-table-trigger: reads the User stream, starts executions, fills its queue', () => {
+    const fn = stack.functions.userTableTrigger;
+    expect(grantsOf(roleOf(fn))).toEqual(
+      [
+        ...logs(fn),
+        ...lines(
+          ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          on(stack.userTable, 'StreamArn'),
+        ),
+        ...lines(['dynamodb:ListStreams'], '"*"'),
+        ...lines(['states:StartExecution'], JSON.stringify({ Ref: logicalId(stack.stateMachine) })),
+        ...lines(
+          ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+          on(stack.onFailureQueue),
+        ),
+      ].sort(),
+    );
+  });
+
+  it('the API: its three tables, with only the item calls the app makes', () => {
+    const fn = stack.functions.api;
+    expect(grantsOf(roleOf(fn))).toEqual(
+      [
+        ...logs(fn),
+        ...lines(
+          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          on(stack.userTable),
+        ),
+        ...lines(['dynamodb:PutItem'], on(stack.userEmailTable)),
+        ...lines(
+          ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+          on(stack.sessionTable),
+        ),
+      ].sort(),
+    );
+  });
+
+  it('the state machine: invokes its two functions (plus logging and X-Ray, resource *)', () => {
+    const grants = grantsOf(logicalId(stack.stateMachine.role));
+    expect(grants.filter((grant) => grant.startsWith('lambda:'))).toEqual(
+      [
+        ...lines(['lambda:InvokeFunction'], on(stack.functions.getActivationStatus)),
+        ...lines(['lambda:InvokeFunction'], on(stack.functions.sendActivationMail)),
+      ].sort(),
+    );
+    for (const grant of grants.filter((grant) => !grant.startsWith('lambda:'))) {
+      expect(grant).toMatch(/^(logs|xray):[A-Za-z]+ on "\*"$/);
+    }
+  });
+});
+
+describe('the HTTP API', () => {
+  it('sends every request ($default) to the Nest function, payload format 2.0', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: '$default' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      PayloadFormatVersion: '2.0',
+      IntegrationUri: getAtt(stack.functions.api),
+    });
+  });
+
+  it('throttles, and logs each request without its query string', () => {
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: API_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: API_THROTTLE.burstLimit,
+      },
+    });
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Json;
+    expect(format).toMatchObject({ requestId: '$context.requestId', path: '$context.path' });
+    expect(Object.values(format).join(' ')).not.toMatch(/querystring|\$context\.(body|query)/i);
+  });
+});
+
+describe('alarms and outputs', () => {
+  it('alarm on the on-failure queue and on failed or timed-out executions', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    expect(alarms.map((alarm) => alarm.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: {
+          'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }],
+        },
+      });
+    }
+  });
+
+  it('output the API URL, the table names and the state machine ARN', () => {
+    const outputs = Object.keys(template.toJSON().Outputs as Json);
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'HttpApiEndpoint',
+        'UserTableName',
+        'UserEmailTableName',
+        'SessionTableName',
+        'StateMachineArn',
+        'OnFailureQueueUrl',
+      ]),
+    );
+  });
+});
+
+describe('parameters', () => {
+  const parameters = template.toJSON().Parameters as Record<string, Json>;
+  const accepts = (name: string, value: string) =>
+    new RegExp(`^(?:${parameters[name]!.AllowedPattern as string})$`).test(value);
+
+  it.each([
+    ['FromAddress', 'Digital Card Store <no-reply@example.org>', true],
+    ['FromAddress', 'no-reply@example.org', true],
+    ['FromAddress', 'no-reply@example.org\r\nBcc: victim@example.org', false],
+    ['SesIdentity', 'example.org', true],
+    ['SesIdentity', 'no-reply@example.org', true],
+    ['SesIdentity', '*', false],
+    ['PublicBaseUrl', '', true],
+    ['PublicBaseUrl', 'https://cards.example.org', true],
+    ['PublicBaseUrl', 'http://cards.example.org', false],
+    ['PublicBaseUrl', 'https://cards.example.org/activate', false],
+    ['ExtraActivationUrlBases', 'http://localhost:3000/activate', true],
+    ['ExtraActivationUrlBases', 'http://localhost:3000/activate?x=1', false],
+    ['AlarmTopicArn', '', true],
+    ['AlarmTopicArn', 'arn:aws:sns:eu-west-1:123456789012:ops', true],
+  ])('%s accepts %j: %s', (name, value, accepted) => {
+    expect(accepts(name, value)).toBe(accepted);
+  });
+
+  it('need no value but the sender and its SES identity', () => {
+    const required = Object.entries(parameters)
+      .filter(([name, parameter]) => parameter.Default === undefined && !name.startsWith('Boot'))
+      .map(([name]) => name)
+      .sort();
+    expect(required).toEqual(['FromAddress', 'SesIdentity']);
+  });
+});

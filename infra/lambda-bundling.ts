@@ -1,0 +1,68 @@
+/**
+ * How every Lambda of the stack is bundled, in one place: the stack hands these options to
+ * each NodejsFunction, and `npm run bench:bundles` measures the very bundles `cdk synth`
+ * makes with them.
+ *
+ * - **The AWS SDK is not bundled.** The Node.js 24 runtime ships SDK v3, and NodejsFunction
+ *   leaves `@aws-sdk/*` to it by default. Bundled, the SDK alone is 360-400 KB minified per
+ *   pipeline function; without it they are 5-16 KB and start faster. The price: the SDK
+ *   version is the runtime's, not our lock file's (README, "Deploy to AWS").
+ * - **Class names are kept** (`keepNames`): the state machine's Retry and Catch match the
+ *   error names that DomainError takes from `new.target.name`. A minifier that renamed
+ *   `ActivationMailInProgressError` would silently turn its retry off.
+ * - **ES module entry points** (`mainFields: module, main`) so that esbuild can drop what a
+ *   function does not import; CommonJS packages work as before.
+ * - **Source maps** beside the bundle, without the sources' text, read by Node's
+ *   `--enable-source-maps` (set in each function's environment) for stack traces.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** The repository's root: where package.json, package-lock.json and dist/ are. */
+export const REPO_ROOT = join(__dirname, '..');
+
+/** The Node.js major the functions run on; the bundles target it. */
+export const LAMBDA_NODE_MAJOR = 24;
+
+/**
+ * Packages Nest imports only when an app uses them (microservices, websockets). The API
+ * uses neither, and Nest loads them lazily inside a try, so they stay out of the bundle.
+ */
+const NEST_OPTIONAL_PACKAGES = ['@nestjs/microservices', '@nestjs/websockets'];
+
+export const BUNDLING: BundlingOptions = {
+  format: OutputFormat.CJS,
+  target: `node${LAMBDA_NODE_MAJOR}`,
+  mainFields: ['module', 'main'],
+  minify: true,
+  keepNames: true,
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: ['@aws-sdk/*', ...NEST_OPTIONAL_PACKAGES],
+  logLevel: LogLevel.WARNING,
+};
+
+/** Every function's environment gets this, so that stack traces point into the sources. */
+export const SOURCE_MAPS_ENVIRONMENT = { NODE_OPTIONS: '--enable-source-maps' } as const;
+
+/**
+ * The API's Lambda entry, from the TypeScript build (`npm run build`), not from src/:
+ * Nest needs the decorator metadata (`design:paramtypes`) that tsc emits and esbuild
+ * cannot. Without it, Nest would not know a route's DTO class, and ValidationPipe would let
+ * every body through unchecked. esbuild follows tsc's source maps back to src/.
+ */
+export const API_ENTRY = join(REPO_ROOT, 'dist', 'src', 'lambda.js');
+
+export class MissingBuildError extends Error {
+  constructor(entry: string) {
+    super(`${entry} does not exist: run \`npm run build\` first (npm run synth and deploy do).`);
+    this.name = 'MissingBuildError';
+  }
+}
+
+/** @throws MissingBuildError when the build output is missing */
+export function apiEntry(): string {
+  if (!existsSync(API_ENTRY)) throw new MissingBuildError(API_ENTRY);
+  return API_ENTRY;
+}
