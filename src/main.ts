@@ -1,12 +1,17 @@
 /**
- * `npm start`: the whole system on one machine with no cloud account. Starts the local
- * stand-ins (DynamoDB Local, tables), then the API; Ctrl-C or SIGTERM stops all of it.
+ * `npm start`. Local mode (the default): the whole system on one machine with no cloud
+ * account; starts the local stand-ins (DynamoDB Local, tables, pipeline), then the API.
+ * aws mode (CARD_STORE_MODE=aws): only the API, on this machine, against the deployed
+ * tables. Ctrl-C or SIGTERM stops what it started.
  */
 import 'reflect-metadata';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from './app.setup';
-import { ConfigError, loadConfig } from './config/app-config';
+import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { AwsSetupError, assertTablesExist } from './platform/aws-tables';
+import { createDynamoDbClient } from './platform/dynamodb';
 import { LocalSetupError, portInUse } from './workers/dynamodb-local';
-import { type LocalStack, startLocalStack } from './workers/local-stack';
+import { startLocalStack } from './workers/local-stack';
 
 /** Argon2id in node:crypto arrived in Node 24.7; `npm start` brings Node 24 with `npm ci`. */
 const MINIMUM_NODE = [24, 7] as const;
@@ -26,49 +31,106 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function main(): Promise<void> {
-  assertNodeVersion();
-  const startedAt = performance.now();
-  let stack: LocalStack | undefined;
+/** Listens on HOST:PORT, turning a taken port into a message that names the variable. */
+async function listen(app: NestExpressApplication, config: AppConfig): Promise<void> {
   try {
-    const config = loadConfig();
-    stack = await startLocalStack(config);
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw portInUse('The API', config.http.port, 'PORT');
+    }
+    throw error;
+  }
+}
+
+/** Ctrl-C or SIGTERM runs `stop` once, then the process ends. */
+function stopOnSignals(stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\ncard-store: ${signal} received, stopping...\n`);
+    await stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function printBanner(mode: string, lines: readonly string[]): void {
+  process.stdout.write(`\ncard-store is running (${mode})\n  ${lines.join('\n  ')}\n\n`);
+}
+
+const apiLine = (config: AppConfig) =>
+  `API              http://${config.http.host}:${config.http.port}  (public URL ${config.http.publicBaseUrl})`;
+
+async function startLocalMode(config: AppConfig, startedAt: number): Promise<void> {
+  const stack = await startLocalStack(config);
+  try {
     const stackReadyAt = performance.now();
     const app = await createApp(stack.config);
-    try {
-      await app.listen(config.http.port, config.http.host);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-        throw portInUse('The API', config.http.port, 'PORT');
-      }
-      throw error;
-    }
-
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      process.stdout.write(`\ncard-store: ${signal} received, stopping...\n`);
+    await listen(app, config);
+    stopOnSignals(async () => {
       await app.close();
-      await stack?.stop();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      await stack.stop();
+    });
 
     const now = performance.now();
-    const lines = [
-      `API              http://${config.http.host}:${config.http.port}  (public URL ${config.http.publicBaseUrl})`,
+    printBanner('local mode', [
+      apiLine(config),
       ...Object.entries(stack.addresses).map(([name, address]) => `${name.padEnd(16)} ${address}`),
       ...(stack.createdTables.length > 0
         ? [`Created tables   ${stack.createdTables.join(', ')}`]
         : []),
       `Ready in ${Math.round(now - startedAt)} ms (API ${Math.round(now - stackReadyAt)} ms after DynamoDB). Ctrl-C stops everything.`,
-    ];
-    process.stdout.write(`\ncard-store is running (local mode)\n  ${lines.join('\n  ')}\n\n`);
+    ]);
   } catch (error) {
-    await stack?.stop();
-    if (error instanceof ConfigError || error instanceof LocalSetupError) fail(error.message);
+    await stack.stop();
+    throw error;
+  }
+}
+
+/**
+ * The API alone against the deployed tables, with the default credential chain. Nothing
+ * local starts: the stack's stream, state machine and SES send the mails.
+ */
+async function startAwsMode(config: AppConfig, startedAt: number): Promise<void> {
+  const client = createDynamoDbClient(config.dynamodb);
+  try {
+    await assertTablesExist(client, config.dynamodb);
+  } finally {
+    client.destroy();
+  }
+  const app = await createApp(config);
+  await listen(app, config);
+  stopOnSignals(() => app.close());
+
+  const { users, userEmails, sessions } = config.dynamodb.tables;
+  printBanner('AWS mode', [
+    apiLine(config),
+    `Region           ${config.dynamodb.region}`,
+    `Tables           ${users}, ${userEmails}, ${sessions}`,
+    'Activation mail  sent by the deployed stack (stream, Step Functions, SES)',
+    `Ready in ${Math.round(performance.now() - startedAt)} ms. Ctrl-C stops the API.`,
+  ]);
+}
+
+async function main(): Promise<void> {
+  assertNodeVersion();
+  const startedAt = performance.now();
+  try {
+    const config = loadConfig();
+    await (config.mode === 'aws'
+      ? startAwsMode(config, startedAt)
+      : startLocalMode(config, startedAt));
+  } catch (error) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof LocalSetupError ||
+      error instanceof AwsSetupError
+    ) {
+      fail(error.message);
+    }
     throw error;
   }
 }

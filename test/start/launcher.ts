@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 export const ENTRY = 'dist/src/main.js';
 export const BANNER = 'card-store is running (local mode)';
+export const AWS_BANNER = 'card-store is running (AWS mode)';
 
 /** Every variable the app reads (src/config/app-config.ts): none may leak in from the caller's shell. */
 const CONFIG_VARIABLES = [
@@ -169,12 +170,15 @@ export class Launcher {
     return this.exit === undefined;
   }
 
-  /** Resolves with the whole banner once it is printed; rejects if the process ends first. */
-  async waitForBanner(timeoutMs = 50_000): Promise<string> {
+  /**
+   * Resolves with the whole banner (`heading` up to its "Ctrl-C stops ..." line) once it is
+   * printed; rejects if the process ends first.
+   */
+  async waitForBanner(timeoutMs = 50_000, heading = BANNER): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const start = this.stdout.indexOf(BANNER);
-      const end = start < 0 ? -1 : this.stdout.indexOf('Ctrl-C stops everything.', start);
+      const start = this.stdout.indexOf(heading);
+      const end = start < 0 ? -1 : this.stdout.indexOf('Ctrl-C stops', start);
       if (end >= 0) return this.stdout.slice(start, end);
       if (!this.running) {
         throw new Error(
