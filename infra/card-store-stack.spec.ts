@@ -32,6 +32,11 @@ interface Resource {
   readonly DeletionPolicy?: string;
 }
 
+/** The feature flags `cdk synth` runs with, so that the tests see the same template. */
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context: Json }
+).context;
+
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
@@ -39,7 +44,10 @@ afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: tr
 function synthesize(context: Record<string, string> = {}, extra?: (stack: CardStoreStack) => void) {
   const outdir = mkdtempSync(join(tmpdir(), 'card-store-cdk-'));
   outdirs.push(outdir);
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({
+    outdir,
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
+  });
   const stack = defineCardStoreApp(app);
   extra?.(stack);
   app.synth();
