@@ -1,3 +1,4 @@
+import { coldStart } from '../test/support/cold-start';
 import { PIPELINE_FUNCTIONS } from './functions';
 
 const GOOD_ENV = {
@@ -8,21 +9,6 @@ const GOOD_ENV = {
   STEP_FUNCTION_ARN:
     'arn:aws:states:eu-west-1:123456789012:stateMachine:SF_CardStore_SendUserActivationMail',
 };
-
-/** Loads a Lambda entry file afresh, as a cold start does, with `env` as process.env. */
-async function coldStart(entry: string, env: Record<string, string>): Promise<unknown> {
-  const saved = process.env;
-  process.env = { ...env };
-  try {
-    let loaded: unknown;
-    await jest.isolateModulesAsync(async () => {
-      loaded = await import(entry);
-    });
-    return loaded;
-  } finally {
-    process.env = saved;
-  }
-}
 
 describe.each(PIPELINE_FUNCTIONS.map((fn) => [fn.name, fn.entry]))(
   'the Lambda entry of %s',

@@ -1,7 +1,7 @@
 /**
  * Everything that turns the Nest application into this API: body limits, validation,
- * error shape, security headers, logging. Shared by the local server and the tests (and
- * later the Lambda handler), so they all behave alike.
+ * error shape, security headers, logging. Shared by the local server, the Lambda handler
+ * and the tests, so they all behave alike.
  */
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

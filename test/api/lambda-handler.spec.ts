@@ -23,6 +23,7 @@ import {
 } from '../../src/lambda-handler';
 import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/activation/activation-pages';
 import { lambdaContext } from '../../src/workers/lambda-context';
+import { coldStart } from '../support/cold-start';
 import { testConfig, testEndpoint, TestTables } from '../support/test-app';
 import { newRegistration } from './api-helpers';
 
@@ -407,23 +408,8 @@ describe('the API Lambda cold start', () => {
   describe('of the entry module src/lambda.ts', () => {
     const ENTRY = join(__dirname, '..', '..', 'src', 'lambda.ts');
 
-    /** Loads the entry afresh, as a cold start does, with `env` as process.env. */
-    async function loadEntry(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-      const saved = process.env;
-      process.env = { ...env };
-      try {
-        let loaded: Record<string, unknown> = {};
-        await jest.isolateModulesAsync(async () => {
-          loaded = (await import(ENTRY)) as Record<string, unknown>;
-        });
-        return loaded;
-      } finally {
-        process.env = saved;
-      }
-    }
-
     it('exports `handler` built from process.env and `ready`, which resolves once Nest is up', async () => {
-      const entry = await loadEntry(GOOD_ENV);
+      const entry = await coldStart(ENTRY, GOOD_ENV);
       const handler = entry.handler as ApiHandler;
       try {
         await expect((entry.ready as () => Promise<void>)()).resolves.toBeUndefined();
@@ -436,7 +422,7 @@ describe('the API Lambda cold start', () => {
     it('fails to load with a ConfigError when CARD_STORE_MODE is missing', async () => {
       const { CARD_STORE_MODE: _mode, ...env } = GOOD_ENV;
 
-      await expect(loadEntry(env)).rejects.toMatchObject({
+      await expect(coldStart(ENTRY, env)).rejects.toMatchObject({
         name: 'ConfigError',
         message: expect.stringContaining('CARD_STORE_MODE must be "aws" on Lambda'),
       });
