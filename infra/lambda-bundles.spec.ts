@@ -1,0 +1,292 @@
+/**
+ * The Lambda bundles as `cdk deploy` uploads them: the app is synthesized WITH bundling
+ * (NodejsFunction, esbuild, the options of infra/lambda-bundling.ts) and the bundled code
+ * is run, not the sources. infra/card-store-stack.spec.ts skips bundling; this file is
+ * what catches a bundling option that breaks the deployed functions, above all a minifier
+ * that renames the error classes: the state machine's Retry and Catch match error NAMES
+ * (`ActivationMailInProgressError`, `UserStoreError`, ...), which DomainError takes from
+ * `new.target.name`, so without `keepNames` the retries would silently stop matching.
+ *
+ * Each bundle runs in a fresh Node process, as Lambda loads it: `require` of index.js and
+ * a call of its `handler`, with the function's environment from the template, pointed at
+ * this run's DynamoDB Local and a local SES. What BUNDLING leaves external, the runtime's
+ * SDK provides on Lambda; NODE_PATH lends the child the repository's copy instead.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  ACTIVATION_MAIL_SUBJECT,
+  ActivationStatus,
+  hashActivationToken,
+  mintActivationToken,
+} from '../src/activation';
+import { LocalSes } from '../src/workers/local-ses';
+import { TestTables, testConfig } from '../test/support/test-app';
+import {
+  GET_ACTIVATION_STATUS_FUNCTION,
+  type PipelineFunction,
+  SEND_ACTIVATION_MAIL_FUNCTION,
+  USER_TABLE_TRIGGER_FUNCTION,
+} from '../lambdas/functions';
+import { ACTIVATION_URL_BASE, FROM_ADDRESS, newUser } from '../lambdas/testing/pipeline-fixtures';
+import { defineCardStoreApp } from './card-store-app';
+import type { CardStoreStack } from './card-store-stack';
+import { BUNDLING, LAMBDA_NODE_MAJOR, REPO_ROOT } from './lambda-bundling';
+
+type Json = Record<string, unknown>;
+interface SourceMap {
+  readonly version: number;
+  readonly sources: readonly string[];
+  readonly sourcesContent?: readonly (string | null)[];
+}
+/** What the child process reports: the handler's value, or its rejection. */
+type Invocation =
+  | { readonly value: unknown; readonly error?: undefined }
+  | { readonly error: { readonly name: string; readonly message: string } };
+
+const execFileAsync = promisify(execFile);
+
+/** Bundling four functions (esbuild, one after the other) takes several seconds. */
+const SYNTH_TIMEOUT_MS = 60_000;
+
+/** The feature flags `cdk synth` runs with, so that the bundles are the deployed ones. */
+const CDK_JSON_CONTEXT = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Json }
+).context;
+
+let outdir: string;
+let stack: CardStoreStack;
+let resources: Record<string, { Properties: Json; Metadata?: Json }>;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'card-store-bundles-'));
+  const app = new App({
+    outdir,
+    // No `aws:cdk:bundling-stacks` override: every stack bundles, as in `cdk synth`. Asset
+    // metadata (which the CLI turns on) says which asset folder is whose.
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:enable-asset-metadata': true },
+    // CDK's own template linter takes ~5 s to load its schemas; card-store-stack.spec.ts
+    // runs it. cdk-nag still runs here, as defineCardStoreApp adds it.
+    builtinCloudFormationValidation: false,
+  });
+  stack = defineCardStoreApp(app);
+  const assembly = app.synth();
+  resources = assembly.getStackArtifact(stack.artifactId).template.Resources;
+}, SYNTH_TIMEOUT_MS);
+
+afterAll(() => {
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+function resourceOf(fn: NodejsFunction) {
+  const resource = resources[stack.getLogicalId(fn.node.defaultChild as CfnElement)];
+  if (!resource) throw new Error(`${fn.node.path} is not in the template`);
+  return resource;
+}
+
+/** The folder CDK zips and uploads as the function's code. */
+function bundleDir(fn: NodejsFunction): string {
+  const assetPath = resourceOf(fn).Metadata?.['aws:asset:path'];
+  if (typeof assetPath !== 'string') throw new Error(`${fn.node.path} has no aws:asset:path`);
+  return join(outdir, assetPath);
+}
+
+const pipelineFunctions = () =>
+  [
+    [USER_TABLE_TRIGGER_FUNCTION, stack.functions.userTableTrigger],
+    [GET_ACTIVATION_STATUS_FUNCTION, stack.functions.getActivationStatus],
+    [SEND_ACTIVATION_MAIL_FUNCTION, stack.functions.sendActivationMail],
+  ] as const satisfies readonly (readonly [PipelineFunction, NodejsFunction])[];
+
+/** BUNDLING's externalModules as esbuild reads them: `*` is a wildcard, subpaths match. */
+const EXTERNAL_PATTERNS = (BUNDLING.externalModules ?? []).map(
+  (pattern) =>
+    new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}(/.*)?$`),
+);
+const isExternal = (specifier: string) =>
+  EXTERNAL_PATTERNS.some((pattern) => pattern.test(specifier));
+
+/** Every module the bundle loads at run time: `require("x")`, or `import("x")` if kept. */
+function runTimeModules(code: string): string[] {
+  const found = [...code.matchAll(/\b(?:require|import)\("([^"]+)"\)/g)].map((match) => match[1]!);
+  return [...new Set(found)].sort();
+}
+
+/** The package a source-map entry comes from (its last node_modules/ segment), if any. */
+function packageOf(source: string): string | undefined {
+  const matches = [...source.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)];
+  return matches.at(-1)?.[1];
+}
+
+describe.each([
+  USER_TABLE_TRIGGER_FUNCTION.name,
+  GET_ACTIVATION_STATUS_FUNCTION.name,
+  SEND_ACTIVATION_MAIL_FUNCTION.name,
+])('the %s bundle', (name) => {
+  const target = () => {
+    const found = pipelineFunctions().find(([fn]) => fn.name === name);
+    if (!found) throw new Error(`no function ${name}`);
+    const [definition, fn] = found;
+    const dir = bundleDir(fn);
+    return { definition, fn, dir, code: readFileSync(join(dir, 'index.js'), 'utf8') };
+  };
+
+  it('is one index.js with its map, which Lambda loads as index.handler on Node 24', () => {
+    const { fn, dir } = target();
+    expect(readdirSync(dir).sort()).toEqual(['index.js', 'index.js.map']);
+    expect(resourceOf(fn).Properties).toMatchObject({
+      Handler: 'index.handler',
+      Runtime: `nodejs${LAMBDA_NODE_MAJOR}.x`,
+    });
+  });
+
+  it('has a source map that points into the sources without carrying their text', () => {
+    const { definition, dir } = target();
+    const map = JSON.parse(readFileSync(join(dir, 'index.js.map'), 'utf8')) as SourceMap;
+    expect(map.version).toBe(3);
+    expect(map.sourcesContent).toBeUndefined();
+    const entry = relative(REPO_ROOT, definition.entry);
+    expect(map.sources.some((source) => source.endsWith(entry))).toBe(true);
+  });
+
+  // A Lambda zip has no node_modules: whatever the bundle requires must be Node's own or
+  // what lambda-bundling.ts leaves to the runtime, and what it leaves must not be inlined.
+  it('loads nothing at run time but Node built-ins and the modules BUNDLING leaves external', () => {
+    const { dir, code } = target();
+    const modules = runTimeModules(code);
+    expect(modules.filter((specifier) => !isBuiltin(specifier) && !isExternal(specifier))).toEqual(
+      [],
+    );
+    const map = JSON.parse(readFileSync(join(dir, 'index.js.map'), 'utf8')) as SourceMap;
+    const inlinedExternals = map.sources.filter((source) => {
+      const name = packageOf(source);
+      return name !== undefined && isExternal(name);
+    });
+    expect(inlinedExternals).toEqual([]);
+  });
+});
+
+it('bundles the API into one index.js', () => {
+  const files = readdirSync(bundleDir(stack.functions.api));
+  expect(files.filter((file) => file.endsWith('.js'))).toEqual(['index.js']);
+  expect(resourceOf(stack.functions.api).Properties.Handler).toBe('index.handler');
+});
+
+describe('the bundled handlers in a fresh Node process', () => {
+  let tables: TestTables;
+  let ses: LocalSes;
+
+  beforeAll(async () => {
+    [tables, ses] = await Promise.all([new TestTables(testConfig()).create(), LocalSes.start(0)]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([tables?.drop(), ses?.stop()]);
+  });
+
+  // Loads the bundle and calls its handler once; prints what came out as JSON. The exit
+  // ends the SDK's keep-alive sockets, which Lambda would freeze instead.
+  const INVOKE = `
+const [file, event] = process.argv.slice(1);
+const report = (outcome) => process.stdout.write(JSON.stringify(outcome), () => process.exit(0));
+Promise.resolve()
+  .then(() => require(file).handler(JSON.parse(event)))
+  .then(
+    (value) => report({ value: value === undefined ? null : value }),
+    (error) => report({ error: { name: String(error?.name), message: String(error?.message) } }),
+  );`;
+
+  /**
+   * The function's environment as the template sets it, with what CloudFormation fills in
+   * at deploy time taken from this test, plus what Lambda sets (region, credentials) and
+   * the local endpoints.
+   */
+  function environmentOf(fn: NodejsFunction): Record<string, string> {
+    const deployTime: Record<string, string> = {
+      USER_TABLE_NAME: tables.config.dynamodb.tables.users,
+      FROM_ADDRESS,
+      // `<API URL>/activate,<ExtraActivationUrlBases>`, the parameter left empty
+      ACTIVATION_URL_BASES: `${ACTIVATION_URL_BASE},`,
+    };
+    const variables = (resourceOf(fn).Properties.Environment as { Variables: Json }).Variables;
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: join(REPO_ROOT, 'node_modules'),
+      AWS_REGION: tables.config.dynamodb.region,
+      AWS_ACCESS_KEY_ID: 'bundle-test',
+      AWS_SECRET_ACCESS_KEY: 'bundle-test',
+      DYNAMODB_ENDPOINT: tables.config.dynamodb.endpoint ?? '',
+      SES_ENDPOINT: ses.endpoint,
+    };
+    for (const [name, value] of Object.entries(variables)) {
+      if (typeof value === 'string') env[name] = value;
+      else if (deployTime[name] !== undefined) env[name] = deployTime[name];
+      else throw new Error(`No local value for ${name}: add one to this test`);
+    }
+    return env;
+  }
+
+  async function invoke(fn: NodejsFunction, event: unknown): Promise<Invocation> {
+    const { stdout, stderr } = await execFileAsync(
+      process.execPath,
+      ['-e', INVOKE, join(bundleDir(fn), 'index.js'), JSON.stringify(event)],
+      { env: environmentOf(fn), cwd: tmpdir(), timeout: 10_000 },
+    );
+    try {
+      return JSON.parse(stdout) as Invocation;
+    } catch {
+      throw new Error(`The bundle printed no outcome.\nstdout: ${stdout}\nstderr: ${stderr}`);
+    }
+  }
+
+  it('send-activation-mail rejects a user whose claim is held with ActivationMailInProgressError', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+    const now = new Date();
+    const held = await tables.users.claimActivationMail(user.username, {
+      claimId: 'another-attempt',
+      tokenHash: mintActivationToken().hash,
+      tokenExpiresAt: new Date(now.getTime() + 3600_000).toISOString(),
+      leaseExpiresAt: new Date(now.getTime() + 600_000).toISOString(),
+      now: now.toISOString(),
+    });
+    expect(held).toEqual({ claimed: true });
+
+    const outcome = await invoke(stack.functions.sendActivationMail, { username: user.username });
+
+    // The exact name the state machine's Retry matches; a minified class name fails here.
+    expect(outcome.error?.name).toBe('ActivationMailInProgressError');
+    expect(outcome.error?.message).toContain(user.username);
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
+    expect(await tables.users.findByUsername(user.username)).toMatchObject({
+      activationStatus: ActivationStatus.NONE,
+      mailClaimId: 'another-attempt',
+    });
+  });
+
+  it('send-activation-mail mails a NONE user once and answers OK; get-activation-status sees it', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+
+    const outcome = await invoke(stack.functions.sendActivationMail, { username: user.username });
+
+    expect(outcome).toEqual({ value: { result: 'OK' } });
+    const mails = await ses.mailsTo(user.email);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ from: FROM_ADDRESS, subject: ACTIVATION_MAIL_SUBJECT });
+    const token = /[?&]token=([^&\s]+)/.exec(mails[0]?.body.text ?? '')?.[1] ?? '';
+    expect(await tables.users.findByUsername(user.username)).toMatchObject({
+      activationStatus: ActivationStatus.MAIL_SENT,
+      activationTokenHash: hashActivationToken(decodeURIComponent(token)),
+    });
+    await expect(
+      invoke(stack.functions.getActivationStatus, { username: user.username }),
+    ).resolves.toEqual({ value: ActivationStatus.MAIL_SENT });
+  });
+});
