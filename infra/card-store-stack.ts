@@ -66,7 +66,14 @@ import {
   USER_EMAIL_KEY,
   USER_KEY,
 } from '../src/users/persistence/user-tables';
-import { apiEntry, BUNDLING, LAMBDA_NODE_MAJOR, SOURCE_MAPS_ENVIRONMENT } from './lambda-bundling';
+import {
+  apiEntry,
+  BUNDLING,
+  LAMBDA_NODE_MAJOR,
+  LOCK_FILE,
+  REPO_ROOT,
+  SOURCE_MAPS_ENVIRONMENT,
+} from './lambda-bundling';
 
 export interface CardStoreStackProps extends StackProps {
   /**
@@ -462,6 +469,8 @@ export class CardStoreStack extends Stack {
       description: options.description,
       environment: { ...options.environment, ...SOURCE_MAPS_ENVIRONMENT },
       bundling: BUNDLING,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: LOCK_FILE,
       role,
       logGroup,
     });

@@ -26,6 +26,12 @@ import { type BundlingOptions, LogLevel, OutputFormat } from 'aws-cdk-lib/aws-la
 /** The repository's root: where package.json, package-lock.json and dist/ are. */
 export const REPO_ROOT = join(__dirname, '..');
 
+/**
+ * Given to every NodejsFunction: without it CDK looks for the lock file from the current
+ * directory, and a synth started outside the repository fails.
+ */
+export const LOCK_FILE = join(REPO_ROOT, 'package-lock.json');
+
 /** The Node.js major the functions run on; the bundles target it. */
 export const LAMBDA_NODE_MAJOR = 24;
 
