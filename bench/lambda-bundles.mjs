@@ -3,14 +3,14 @@
 // function prints
 // - the bundle's size (index.js; its source map beside it) and the zip Lambda would get,
 // - its module init time: `require` of the bundle in a fresh Node process, as a cold start
-//   does after the runtime is up, with the function's environment and NODE_OPTIONS
-//   (--enable-source-maps); for the API also the time until Nest is bootstrapped.
+//   does after the runtime is up, with the function's environment (NODE_OPTIONS
+//   --enable-source-maps where the stack sets it); for the API also the time until Nest
+//   is bootstrapped.
 // Budgets (issue 4): pipeline bundles <= 300 KB and <= 150 ms init; API goal <= 600 ms.
-// `@aws-sdk/*` is not bundled (the runtime has it): here it loads from node_modules.
 // Run: npm run bench:bundles (builds first). BENCH_RUNS (default 15) cold starts each.
 // This machine is x86-64 and shared; Lambda runs arm64: compare as ratios.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
@@ -47,6 +47,8 @@ Promise.resolve(typeof mod.ready === 'function' ? mod.ready() : undefined).then(
 function synth(outdir) {
   execFileSync(join(ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '-o', outdir], {
     cwd: ROOT,
+    // as under npm run: cdk.json's tsx, and the Node 24 it runs on, from node_modules/.bin
+    env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}` },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const [templateFile] = readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
@@ -109,7 +111,7 @@ try {
     rows.push({
       function: id.replace(/[0-9A-F]{8}$/, ''),
       'index.js': kb(bytes),
-      'index.js.map': kb(statSync(`${entry}.map`).size),
+      'index.js.map': existsSync(`${entry}.map`) ? kb(statSync(`${entry}.map`).size) : '-',
       zip: kb(zipBytes(dir)),
       'require p50': ms(
         percentile(

@@ -41,7 +41,7 @@ import {
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type IFunction, Runtime, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import {
@@ -67,6 +67,7 @@ import {
   USER_KEY,
 } from '../src/users/persistence/user-tables';
 import {
+  API_BUNDLING,
   apiEntry,
   BUNDLING,
   LAMBDA_NODE_MAJOR,
@@ -315,6 +316,7 @@ export class CardStoreStack extends Stack {
       // Argon2id (19 MiB, 2 passes) per registration and sign-in wants CPU, which Lambda
       // gives in proportion to memory.
       memorySize: 1024,
+      bundling: API_BUNDLING,
       environment: {
         CARD_STORE_MODE: 'aws',
         USER_TABLE_NAME: this.userTable.tableName,
@@ -429,6 +431,7 @@ export class CardStoreStack extends Stack {
       description: `card-store activation pipeline: ${fn.name} (lambdas/${fn.name})`,
       timeoutSeconds: fn.timeoutSeconds,
       memorySize: 256,
+      bundling: BUNDLING,
       environment,
     });
   }
@@ -445,6 +448,7 @@ export class CardStoreStack extends Stack {
       readonly timeoutSeconds: number;
       readonly memorySize: number;
       readonly environment: Record<string, string>;
+      readonly bundling: BundlingOptions;
     },
   ): NodejsFunction {
     const logGroup = this.logGroup(`${id}Logs`);
@@ -467,8 +471,11 @@ export class CardStoreStack extends Stack {
       memorySize: options.memorySize,
       timeout: Duration.seconds(options.timeoutSeconds),
       description: options.description,
-      environment: { ...options.environment, ...SOURCE_MAPS_ENVIRONMENT },
-      bundling: BUNDLING,
+      environment: {
+        ...options.environment,
+        ...(options.bundling.sourceMap ? SOURCE_MAPS_ENVIRONMENT : {}),
+      },
+      bundling: options.bundling,
       projectRoot: REPO_ROOT,
       depsLockFilePath: LOCK_FILE,
       role,
