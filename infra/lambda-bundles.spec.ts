@@ -8,9 +8,10 @@
  * `new.target.name`, so without `keepNames` the retries would silently stop matching.
  *
  * Each bundle runs in a fresh Node process, as Lambda loads it: `require` of index.js and
- * a call of its `handler`, with the function's environment from the template, pointed at
+ * calls of its `handler`, with the function's environment from the template, pointed at
  * this run's DynamoDB Local and a local SES. What BUNDLING leaves external, the runtime's
- * SDK provides on Lambda; NODE_PATH lends the child the repository's copy instead.
+ * SDK provides on Lambda; NODE_PATH lends the pipeline functions' child the repository's
+ * copy instead. The API's child gets none: its bundle must need no node_modules at all.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -26,7 +27,14 @@ import {
   hashActivationToken,
   mintActivationToken,
 } from '../src/activation';
+import type { ApiResult } from '../src/lambda-handler';
+import {
+  ACTIVATE_BUTTON_LABEL,
+  PAGE_CONTENT_SECURITY_POLICY,
+} from '../src/users/activation/activation-pages';
 import { LocalSes } from '../src/workers/local-ses';
+import { newRegistration } from '../test/api/api-helpers';
+import { HTTP_API_URL, httpApiEvent, jsonPost } from '../test/support/http-api-event';
 import { TestTables, testConfig } from '../test/support/test-app';
 import {
   GET_ACTIVATION_STATUS_FUNCTION,
@@ -189,26 +197,57 @@ describe('the bundled handlers in a fresh Node process', () => {
     await Promise.all([tables?.drop(), ses?.stop()]);
   });
 
-  // Loads the bundle and calls its handler once; prints what came out as JSON. The exit
-  // ends the SDK's keep-alive sockets, which Lambda would freeze instead.
+  // Loads the bundle, as Lambda's init phase does, and calls its handler with each event in
+  // turn, one container serving them all; prints what each call came out with as JSON.
+  // The exit ends the SDK's keep-alive sockets, which Lambda would freeze instead.
   const INVOKE = `
-const [file, event] = process.argv.slice(1);
-const report = (outcome) => process.stdout.write(JSON.stringify(outcome), () => process.exit(0));
-Promise.resolve()
-  .then(() => require(file).handler(JSON.parse(event)))
-  .then(
-    (value) => report({ value: value === undefined ? null : value }),
-    (error) => report({ error: { name: String(error?.name), message: String(error?.message) } }),
-  );`;
+const { randomUUID } = require('node:crypto');
+const [file, events] = process.argv.slice(1);
+const refused = () => { throw new Error('Callback-style completion is not supported'); };
+const context = () => ({
+  callbackWaitsForEmptyEventLoop: true,
+  functionName: 'bundle-test',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:' + process.env.AWS_REGION + ':000000000000:function:bundle-test',
+  memoryLimitInMB: '128',
+  awsRequestId: randomUUID(),
+  logGroupName: '/aws/lambda/bundle-test',
+  logStreamName: 'bundle-test',
+  getRemainingTimeInMillis: () => 10000,
+  done: refused, fail: refused, succeed: refused,
+});
+const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () => process.exit(0));
+(async () => {
+  const outcomes = [];
+  for (const event of JSON.parse(events)) {
+    outcomes.push(
+      await Promise.resolve()
+        .then(() => require(file).handler(event, context()))
+        .then(
+          (value) => ({ value: value === undefined ? null : value }),
+          (error) => ({ error: { name: String(error?.name), message: String(error?.message) } }),
+        ),
+    );
+  }
+  return outcomes;
+})().then(report);`;
 
   /**
    * The function's environment as the template sets it, with what CloudFormation fills in
    * at deploy time taken from this test, plus what Lambda sets (region, credentials) and
-   * the local endpoints.
+   * `local`: the local endpoints, and whatever else the test changes.
    */
-  function environmentOf(fn: NodejsFunction): Record<string, string> {
+  function environmentOf(
+    fn: NodejsFunction,
+    local: Record<string, string>,
+  ): Record<string, string> {
+    const { users, userEmails, sessions } = tables.config.dynamodb.tables;
     const deployTime: Record<string, string> = {
-      USER_TABLE_NAME: tables.config.dynamodb.tables.users,
+      USER_TABLE_NAME: users,
+      USER_EMAIL_TABLE_NAME: userEmails,
+      SESSION_TABLE_NAME: sessions,
+      // The API's URL: its default endpoint, the custom URL parameter left empty
+      PUBLIC_BASE_URL: HTTP_API_URL,
       FROM_ADDRESS,
       // `<API URL>/activate,<ExtraActivationUrlBases>`, the parameter left empty
       ACTIVATION_URL_BASES: `${ACTIVATION_URL_BASE},`,
@@ -216,32 +255,61 @@ Promise.resolve()
     const variables = (resourceOf(fn).Properties.Environment as { Variables: Json }).Variables;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '',
-      NODE_PATH: join(REPO_ROOT, 'node_modules'),
       AWS_REGION: tables.config.dynamodb.region,
-      AWS_ACCESS_KEY_ID: 'bundle-test',
-      AWS_SECRET_ACCESS_KEY: 'bundle-test',
-      DYNAMODB_ENDPOINT: tables.config.dynamodb.endpoint ?? '',
-      SES_ENDPOINT: ses.endpoint,
+      // Dummy keys, in the letters and digits DynamoDB Local accepts
+      AWS_ACCESS_KEY_ID: 'bundletest',
+      AWS_SECRET_ACCESS_KEY: 'bundletest',
     };
     for (const [name, value] of Object.entries(variables)) {
       if (typeof value === 'string') env[name] = value;
       else if (deployTime[name] !== undefined) env[name] = deployTime[name];
       else throw new Error(`No local value for ${name}: add one to this test`);
     }
-    return env;
+    return { ...env, ...local };
   }
 
-  async function invoke(fn: NodejsFunction, event: unknown): Promise<Invocation> {
+  /** Runs `events` through one fresh Node process (one cold start), in order. */
+  async function invokeAll(
+    fn: NodejsFunction,
+    events: readonly unknown[],
+    local: Record<string, string>,
+  ): Promise<Invocation[]> {
     const { stdout, stderr } = await execFileAsync(
       process.execPath,
-      ['-e', INVOKE, join(bundleDir(fn), 'index.js'), JSON.stringify(event)],
-      { env: environmentOf(fn), cwd: tmpdir(), timeout: 10_000 },
-    );
+      ['-e', INVOKE, join(bundleDir(fn), 'index.js'), JSON.stringify(events)],
+      { env: environmentOf(fn, local), cwd: tmpdir(), timeout: 15_000 },
+    ).catch((error: unknown) => {
+      // Not the whole command line (the script and every event): how it ended, and what it said.
+      const failed = error as {
+        code?: unknown;
+        signal?: unknown;
+        stdout?: string;
+        stderr?: string;
+      };
+      throw new Error(
+        `The bundle's process failed (exit code ${String(failed.code)}, signal ${String(failed.signal)}).\nstdout: ${failed.stdout}\nstderr: ${failed.stderr}`,
+      );
+    });
+    let outcomes: Invocation[] | undefined;
     try {
-      return JSON.parse(stdout) as Invocation;
+      outcomes = JSON.parse(stdout) as Invocation[];
     } catch {
-      throw new Error(`The bundle printed no outcome.\nstdout: ${stdout}\nstderr: ${stderr}`);
+      // reported below
     }
+    if (outcomes?.length !== events.length) {
+      throw new Error(`The bundle printed no outcomes.\nstdout: ${stdout}\nstderr: ${stderr}`);
+    }
+    return outcomes;
+  }
+
+  /** A pipeline function, which reads its local endpoints from the config's own variables. */
+  async function invoke(fn: NodejsFunction, event: unknown): Promise<Invocation> {
+    const [outcome] = await invokeAll(fn, [event], {
+      NODE_PATH: join(REPO_ROOT, 'node_modules'),
+      DYNAMODB_ENDPOINT: tables.config.dynamodb.endpoint ?? '',
+      SES_ENDPOINT: ses.endpoint,
+    });
+    return outcome!;
   }
 
   it('send-activation-mail rejects a user whose claim is held with ActivationMailInProgressError', async () => {
@@ -287,5 +355,123 @@ Promise.resolve()
     await expect(
       invoke(stack.functions.getActivationStatus, { username: user.username }),
     ).resolves.toEqual({ value: ActivationStatus.MAIL_SENT });
+  });
+
+  /**
+   * The API as `cdk deploy` ships it: esbuild's bundle of tsc's build (API_ENTRY), which
+   * must still carry the decorator metadata (`design:paramtypes`) tsc emitted. Without it,
+   * Nest knows neither a route's DTO class, so ValidationPipe lets every body through, nor
+   * a constructor's dependencies. One cold start serves the whole sequence, in order: each
+   * call sees what the ones before it wrote. (Tried: a build without any metadata fails the
+   * bootstrap, Nest ending the process; one without `register`'s alone answers the first
+   * event with the username error only, the unknown field let through.)
+   */
+  describe('the API bundle, on HTTP API events (payload format 2.0)', () => {
+    const registration = newRegistration();
+    const credentials = { username: registration.username, password: registration.password };
+    const invalid = {
+      ...registration,
+      username: 'Al',
+      // No DTO declares it: refused only by a ValidationPipe that knows the route's DTO
+      // class. The core checks the username again itself, so 'Al' alone proves nothing.
+      nickname: 'Ada',
+    };
+    let results: ApiResult[];
+
+    beforeAll(async () => {
+      const outcomes = await invokeAll(
+        stack.functions.api,
+        [
+          httpApiEvent(jsonPost('/users', invalid)),
+          httpApiEvent(jsonPost('/users', registration)),
+          httpApiEvent(jsonPost('/users', { ...registration, email: `2.${registration.email}` })),
+          httpApiEvent({
+            method: 'GET',
+            path: '/activate',
+            query: new URLSearchParams({
+              username: registration.username,
+              token: mintActivationToken().token,
+            }).toString(),
+          }),
+          httpApiEvent(jsonPost('/login', credentials)),
+        ],
+        {
+          // The SDK's own endpoint variable: aws mode refuses DYNAMODB_ENDPOINT.
+          AWS_ENDPOINT_URL_DYNAMODB: tables.config.dynamodb.endpoint ?? '',
+          // The template says info; the child's stdout is for the outcomes.
+          LOG_LEVEL: 'silent',
+          // No NODE_PATH: the API bundle must need nothing from a node_modules.
+        },
+      );
+      results = outcomes.map((outcome, index) => {
+        if (outcome.error) {
+          throw new Error(`event ${index}: ${outcome.error.name}: ${outcome.error.message}`);
+        }
+        return outcome.value as ApiResult;
+      });
+    }, 30_000);
+
+    const json = (result: ApiResult | undefined) => {
+      expect(result?.headers?.['content-type']).toMatch(/^application\/json/);
+      return JSON.parse(result?.body ?? '') as Json;
+    };
+
+    it('refuses an invalid body with 400 VALIDATION_FAILED, naming the unknown field too (the DTO metadata survived)', () => {
+      const [result] = results;
+
+      expect(result?.statusCode).toBe(400);
+      const body = json(result);
+      expect(body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED' });
+      expect(body.errors).toEqual(
+        expect.arrayContaining([
+          { field: 'username', messages: ['username must be 3 to 32 characters long'] },
+          { field: 'nickname', messages: ['property nickname should not exist'] },
+        ]),
+      );
+      expect(body.errors).toHaveLength(2);
+    });
+
+    it('registers a valid body: 201, the public user, the user in the User table', async () => {
+      const result = results[1];
+
+      expect(result?.statusCode).toBe(201);
+      expect(json(result)).toEqual({
+        username: registration.username,
+        email: registration.email,
+        name: registration.name,
+        activationStatus: ActivationStatus.NONE,
+      });
+      expect(await tables.users.findByUsername(registration.username)).toMatchObject({
+        username: registration.username,
+        email: registration.email,
+        activationStatus: ActivationStatus.NONE,
+        activationUrlBase: `${HTTP_API_URL}/activate`,
+      });
+    });
+
+    it('refuses the same username again with 409 USERNAME_TAKEN', () => {
+      const result = results[2];
+
+      expect(result?.statusCode).toBe(409);
+      expect(json(result)).toMatchObject({ statusCode: 409, code: 'USERNAME_TAKEN' });
+    });
+
+    it("serves the activation link's page: 200 text/html with the page's own CSP", () => {
+      const result = results[3];
+
+      expect(result?.statusCode).toBe(200);
+      expect(result?.isBase64Encoded).toBe(false);
+      expect(result?.headers?.['content-type']).toMatch(/^text\/html/);
+      expect(result?.headers?.['content-security-policy']).toBe(PAGE_CONTENT_SECURITY_POLICY);
+      expect(result?.body).toContain(`<button type="submit">${ACTIVATE_BUTTON_LABEL}</button>`);
+    });
+
+    it('refuses sign-in before activation with 403 ACCOUNT_NOT_ACTIVATED and no cookie', () => {
+      const result = results[4];
+
+      expect(result?.statusCode).toBe(403);
+      expect(json(result)).toMatchObject({ statusCode: 403, code: 'ACCOUNT_NOT_ACTIVATED' });
+      expect(result?.cookies).toBeUndefined();
+    });
   });
 });

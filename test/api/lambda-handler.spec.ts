@@ -4,10 +4,8 @@
  * shaped as API Gateway sends them; the handler is the one Lambda runs, with only its
  * DynamoDB endpoint swapped for the local one.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { normaliseUsername } from '../../src/activation';
 import {
   activateDirectly,
@@ -24,11 +22,16 @@ import {
 import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/activation/activation-pages';
 import { lambdaContext } from '../../src/workers/lambda-context';
 import { coldStart } from '../support/cold-start';
+import {
+  HTTP_API_URL,
+  type HttpApiRequest as Request,
+  httpApiEvent,
+  jsonPost,
+} from '../support/http-api-event';
 import { testConfig, testEndpoint, TestTables } from '../support/test-app';
 import { newRegistration } from './api-helpers';
 
-const DOMAIN = 'abc123.execute-api.us-east-1.amazonaws.com';
-const PUBLIC_BASE_URL = `https://${DOMAIN}`;
+const PUBLIC_BASE_URL = HTTP_API_URL;
 const SESSION_COOKIE = '__Host-card_store_session';
 
 /** The API function's environment as the stack sets it, plus what Lambda sets. */
@@ -46,69 +49,6 @@ function lambdaEnv(tables: TestTables): NodeJS.ProcessEnv {
   };
 }
 
-interface Request {
-  method: 'GET' | 'POST';
-  path: string;
-  query?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  isBase64Encoded?: boolean;
-  cookies?: string[];
-}
-
-/** An HTTP API event (payload format 2.0, `$default` route) as API Gateway hands it over. */
-function httpApiEvent(request: Request): APIGatewayProxyEventV2 {
-  const now = new Date();
-  const query = request.query ?? '';
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: request.path,
-    rawQueryString: query,
-    ...(request.cookies ? { cookies: request.cookies } : {}),
-    headers: {
-      accept: '*/*',
-      ...(request.body === undefined
-        ? {}
-        : {
-            'content-length': String(
-              Buffer.byteLength(request.body, request.isBase64Encoded ? 'base64' : 'utf8'),
-            ),
-          }),
-      host: DOMAIN,
-      'user-agent': 'lambda-handler.spec',
-      'x-amzn-trace-id': `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)}`,
-      'x-forwarded-for': '203.0.113.7',
-      'x-forwarded-port': '443',
-      'x-forwarded-proto': 'https',
-      ...request.headers,
-    },
-    ...(query
-      ? { queryStringParameters: Object.fromEntries(new URLSearchParams(query).entries()) }
-      : {}),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      domainName: DOMAIN,
-      domainPrefix: 'abc123',
-      http: {
-        method: request.method,
-        path: request.path,
-        protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.7',
-        userAgent: 'lambda-handler.spec',
-      },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    ...(request.body === undefined ? {} : { body: request.body }),
-    isBase64Encoded: request.isBase64Encoded ?? false,
-  };
-}
-
 const CONTEXT = { functionName: 'ApiFunction', region: 'us-east-1', accountId: '123456789012' };
 
 function invoke(handler: ApiHandler, request: Request): Promise<ApiResult> {
@@ -116,12 +56,7 @@ function invoke(handler: ApiHandler, request: Request): Promise<ApiResult> {
 }
 
 const postJson = (handler: ApiHandler, path: string, body: unknown) =>
-  invoke(handler, {
-    method: 'POST',
-    path,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+  invoke(handler, jsonPost(path, body));
 
 function jsonOf(result: ApiResult): Record<string, unknown> {
   expect(result.headers?.['content-type']).toMatch(/^application\/json/);
