@@ -473,8 +473,17 @@ describe('alarms and outputs', () => {
       'ExecutionsFailed',
       'ExecutionsTimedOut',
     ]);
+    const dimensions = alarms.map((alarm) => alarm.Dimensions as Json[]);
+    expect(dimensions).toEqual(
+      expect.arrayContaining([
+        [{ Name: 'QueueName', Value: getAtt(stack.onFailureQueue, 'QueueName') }],
+        [{ Name: 'StateMachineArn', Value: { Ref: logicalId(stack.stateMachine) } }],
+      ]),
+    );
     for (const alarm of alarms) {
       expect(alarm).toMatchObject({
+        Period: 300,
+        EvaluationPeriods: 1,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',

@@ -30,7 +30,13 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, CfnAlarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  CfnAlarm,
+  ComparisonOperator,
+  type Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import {
   AttributeType,
   BillingMode,
@@ -267,7 +273,9 @@ export class CardStoreStack extends Stack {
       logs: {
         destination: this.logGroup('StateMachineLogs', '/aws/vendedlogs/states/'),
         level: StateMachineLogLevel.ALL,
-        // Execution data is a username and a status; no token, address or mail body.
+        // Execution data: the username, its status and, after a failure, the task's error
+        // (an SES refusal can name the recipient's address). No token, no mail body. Kept
+        // as long as the functions' own logs, which hold the same.
         includeExecutionData: true,
       },
     });
@@ -360,35 +368,21 @@ export class CardStoreStack extends Stack {
 
     // ---- Alarms: records the trigger gave up on, executions that failed. ----
     const alarms = [
-      new Alarm(this, 'TriggerOnFailureAlarm', {
-        alarmDescription:
-          'Registrations whose stream records the trigger gave up on (in the on-failure queue): these users got no mail.',
-        metric: this.onFailureQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(5),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-      new Alarm(this, 'ExecutionsFailedAlarm', {
-        alarmDescription:
-          'Activation-mail executions that failed, timed out or were aborted: those users got no mail.',
-        metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
-      new Alarm(this, 'ExecutionsTimedOutAlarm', {
-        alarmDescription: 'Activation-mail executions that timed out.',
-        metric: this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      this.alarmOnAny(
+        'TriggerOnFailureAlarm',
+        'Registrations whose stream records the trigger gave up on (in the on-failure queue): these users got no mail.',
+        this.onFailureQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+      ),
+      this.alarmOnAny(
+        'ExecutionsFailedAlarm',
+        'Activation-mail executions that failed (a task error left after its retries): these users got no mail.',
+        this.stateMachine.metricFailed({ statistic: 'Sum' }),
+      ),
+      this.alarmOnAny(
+        'ExecutionsTimedOutAlarm',
+        'Activation-mail executions that timed out: these users may have got no mail.',
+        this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
+      ),
     ];
     const notify = new CfnCondition(this, 'HasAlarmTopic', {
       expression: Fn.conditionNot(Fn.conditionEquals(alarmTopicArn.valueAsString, '')),
@@ -414,6 +408,18 @@ export class CardStoreStack extends Stack {
     new CfnOutput(this, 'SessionTableName', { value: this.sessionTable.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'OnFailureQueueUrl', { value: this.onFailureQueue.queueUrl });
+  }
+
+  /** An alarm that fires when `metric` reaches 1 in a 5-minute period. */
+  private alarmOnAny(id: string, description: string, metric: Metric): Alarm {
+    return new Alarm(this, id, {
+      alarmDescription: description,
+      metric: metric.with({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /** A log group owned by the stack, with the retention every log group here has. */
