@@ -25,6 +25,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     // Nest's default parsers include an extended (nested objects) urlencoded one for every
     // route; configureApp registers exactly the parsers this API wants instead.
     bodyParser: false,
+    // A failed start (a provider that cannot be resolved) rejects instead of ending the
+    // process: main.ts reports it, and the Lambda handler logs it and lets the next
+    // invocation try again.
+    abortOnError: false,
   });
   configureApp(app);
   return app;
