@@ -24,6 +24,7 @@ import { loadConfig } from '../src/config/app-config';
 import { userTableDefinitions } from '../src/users/persistence/user-tables';
 import { defineCardStoreApp } from './card-store-app';
 import { API_THROTTLE, API_TIMEOUT_SECONDS, type CardStoreStack } from './card-store-stack';
+import { CDK_JSON_CONTEXT, deployedEnvironment } from './testing/synthesized-app';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -33,11 +34,6 @@ interface Resource {
   readonly Properties: Record<string, any>;
   readonly DeletionPolicy?: string;
 }
-
-/** The feature flags `cdk synth` runs with, so that the tests see the same template. */
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(__dirname, '..', 'cdk.json'), 'utf8')) as { context: Json }
-).context;
 
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
@@ -176,9 +172,9 @@ describe('functions', () => {
    * The environment each function gets, with what CloudFormation resolves at deploy time
    * (references, joins) replaced by a plausible value, plus AWS_REGION, which Lambda sets.
    */
-  function deployedEnvironment(construct: IConstruct): Record<string, string> {
+  function environmentOf(construct: IConstruct): Record<string, string> {
     const variables = resources[logicalId(construct)]!.Properties.Environment.Variables as Json;
-    const plausible: Record<string, string> = {
+    const deployTime: Record<string, string> = {
       USER_TABLE_NAME: 'CardStore-UserTable-1ABC',
       USER_EMAIL_TABLE_NAME: 'CardStore-UserEmailTable-1ABC',
       SESSION_TABLE_NAME: 'CardStore-UserSessionTable-1ABC',
@@ -188,13 +184,7 @@ describe('functions', () => {
       ACTIVATION_URL_BASES: 'https://abc123.execute-api.eu-west-1.amazonaws.com/activate,',
       PUBLIC_BASE_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
     };
-    const env: Record<string, string> = { AWS_REGION: 'eu-west-1' };
-    for (const [name, value] of Object.entries(variables)) {
-      if (typeof value === 'string') env[name] = value;
-      else if (plausible[name]) env[name] = plausible[name];
-      else throw new Error(`No plausible value for ${name}: add one to this test`);
-    }
-    return env;
+    return { AWS_REGION: 'eu-west-1', ...deployedEnvironment(variables, deployTime) };
   }
 
   it('give each pipeline handler every variable its fail-fast env check requires', () => {
@@ -204,7 +194,7 @@ describe('functions', () => {
       [stack.functions.sendActivationMail, createSendActivationMailHandler],
     ] as const;
     for (const [construct, create] of factories) {
-      const env = deployedEnvironment(construct);
+      const env = environmentOf(construct);
       expect(() => create(env)).not.toThrow();
       // and the check is real: without the variables it fails the cold start
       expect(() => create({})).toThrow(expect.objectContaining({ name: 'LambdaEnvError' }));
@@ -212,7 +202,7 @@ describe('functions', () => {
   });
 
   it('give the API an AWS-mode configuration with the stack’s tables and URL', () => {
-    const config = loadConfig(deployedEnvironment(stack.functions.api));
+    const config = loadConfig(environmentOf(stack.functions.api));
     expect(config).toMatchObject({
       mode: 'aws',
       dynamodb: {

@@ -46,6 +46,7 @@ import { ACTIVATION_URL_BASE, FROM_ADDRESS, newUser } from '../lambdas/testing/p
 import { defineCardStoreApp } from './card-store-app';
 import type { CardStoreStack } from './card-store-stack';
 import { BUNDLING, LAMBDA_NODE_MAJOR, REPO_ROOT } from './lambda-bundling';
+import { CDK_JSON_CONTEXT, deployedEnvironment } from './testing/synthesized-app';
 
 type Json = Record<string, unknown>;
 interface SourceMap {
@@ -62,11 +63,6 @@ const execFileAsync = promisify(execFile);
 
 /** Bundling four functions (esbuild, one after the other) takes several seconds. */
 const SYNTH_TIMEOUT_MS = 60_000;
-
-/** The feature flags `cdk synth` runs with, so that the bundles are the deployed ones. */
-const CDK_JSON_CONTEXT = (
-  JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Json }
-).context;
 
 let outdir: string;
 let stack: CardStoreStack;
@@ -253,19 +249,15 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
       ACTIVATION_URL_BASES: `${ACTIVATION_URL_BASE},`,
     };
     const variables = (resourceOf(fn).Properties.Environment as { Variables: Json }).Variables;
-    const env: Record<string, string> = {
+    return {
       PATH: process.env.PATH ?? '',
       AWS_REGION: tables.config.dynamodb.region,
       // Dummy keys, in the letters and digits DynamoDB Local accepts
       AWS_ACCESS_KEY_ID: 'bundletest',
       AWS_SECRET_ACCESS_KEY: 'bundletest',
+      ...deployedEnvironment(variables, deployTime),
+      ...local,
     };
-    for (const [name, value] of Object.entries(variables)) {
-      if (typeof value === 'string') env[name] = value;
-      else if (deployTime[name] !== undefined) env[name] = deployTime[name];
-      else throw new Error(`No local value for ${name}: add one to this test`);
-    }
-    return { ...env, ...local };
   }
 
   /** Runs `events` through one fresh Node process (one cold start), in order. */

@@ -1,0 +1,33 @@
+/**
+ * What the infra specs need to see the stack as `cdk synth` and `cdk deploy` do: cdk.json's
+ * context, and a function's environment as Lambda will have it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../lambda-bundling';
+
+/** The feature flags `cdk synth` runs with; a test's App gets them to see the same template. */
+export const CDK_JSON_CONTEXT: Readonly<Record<string, unknown>> = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
+/**
+ * A function's environment as Lambda will have it: the template's literal values as they
+ * are, and for each value CloudFormation fills in at deploy time (a Ref, a GetAtt, a join)
+ * the one in `deployTime`.
+ * @throws Error naming a variable that `deployTime` has no value for
+ */
+export function deployedEnvironment(
+  variables: Readonly<Record<string, unknown>>,
+  deployTime: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (typeof value === 'string') env[name] = value;
+    else if (deployTime[name] !== undefined) env[name] = deployTime[name];
+    else throw new Error(`No deploy-time value for ${name}: add one to the test's deployTime`);
+  }
+  return env;
+}
