@@ -208,9 +208,7 @@ export class CardStoreStack extends Stack {
         format: ACCESS_LOG_FORMAT,
       },
     });
-    const customUrl = new CfnCondition(this, 'HasPublicBaseUrl', {
-      expression: Fn.conditionNot(Fn.conditionEquals(publicBaseUrl.valueAsString, '')),
-    });
+    const customUrl = this.isSet('HasPublicBaseUrl', publicBaseUrl);
     const baseUrl = Token.asString(
       Fn.conditionIf(customUrl.logicalId, publicBaseUrl.valueAsString, this.api.apiEndpoint),
     );
@@ -384,9 +382,7 @@ export class CardStoreStack extends Stack {
         this.stateMachine.metricTimedOut({ statistic: 'Sum' }),
       ),
     ];
-    const notify = new CfnCondition(this, 'HasAlarmTopic', {
-      expression: Fn.conditionNot(Fn.conditionEquals(alarmTopicArn.valueAsString, '')),
-    });
+    const notify = this.isSet('HasAlarmTopic', alarmTopicArn);
     for (const alarm of alarms) {
       (alarm.node.defaultChild as CfnAlarm).alarmActions = Token.asList(
         Fn.conditionIf(notify.logicalId, [alarmTopicArn.valueAsString], Aws.NO_VALUE),
@@ -408,6 +404,13 @@ export class CardStoreStack extends Stack {
     new CfnOutput(this, 'SessionTableName', { value: this.sessionTable.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'OnFailureQueueUrl', { value: this.onFailureQueue.queueUrl });
+  }
+
+  /** A condition, named `id`, that holds when the optional `parameter` was given a value. */
+  private isSet(id: string, parameter: CfnParameter): CfnCondition {
+    return new CfnCondition(this, id, {
+      expression: Fn.conditionNot(Fn.conditionEquals(parameter.valueAsString, '')),
+    });
   }
 
   /** An alarm that fires when `metric` reaches 1 in a 5-minute period. */
