@@ -84,8 +84,9 @@ export default tseslint.config(
           patterns: [
             { group: ['@nestjs/*'], message: 'lambdas/ never loads Nest.' },
             {
-              regex: String.raw`^(\.\./)+src/(?!activation(/|$)|users/persistence/)`,
-              message: 'lambdas/ imports only src/activation and src/users/persistence.',
+              regex: String.raw`^(\.\./)+src/(?!activation(/|$)|users/persistence/|platform/aws/)`,
+              message:
+                'lambdas/ imports only src/activation, src/users/persistence and src/platform/aws.',
             },
           ],
         },
@@ -93,8 +94,9 @@ export default tseslint.config(
     },
   },
   {
-    // The DynamoDB adapter is shared with the Lambdas, so it stays framework-free too.
-    files: ['src/users/persistence/**/*.ts'],
+    // The DynamoDB adapter and the AWS clients are shared with the Lambdas, so they stay
+    // framework-free too.
+    files: ['src/users/persistence/**/*.ts', 'src/platform/aws/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -123,8 +125,9 @@ export default tseslint.config(
           patterns: [
             { group: ['@nestjs/*'], message: 'infra/ never loads Nest.' },
             {
-              regex: String.raw`^(\.\./)+src/(?!activation/|users/persistence/)`,
-              message: 'infra/ imports only lambdas/, src/activation and src/users/persistence.',
+              regex: String.raw`^(\.\./)+src/(?!activation/|users/persistence/|platform/aws/)`,
+              message:
+                'infra/ imports only lambdas/, src/activation, src/users/persistence and src/platform/aws.',
             },
           ],
         },

@@ -10,10 +10,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { AWS_PRINCIPALS, type AwsPrincipal } from '../src/platform/aws/principals';
 
 export interface PipelineFunction {
-  /** The folder under lambdas/, also the local function name. */
-  readonly name: string;
+  /** The folder under lambdas/, the local function name, and the principal its clients name. */
+  readonly name: AwsPrincipal;
   /**
    * The Lambda entry file; its export `handler` is the function's handler. `index.ts`
    * beside the sources, `index.js` when this module runs from the build output (dist/).
@@ -22,15 +23,21 @@ export interface PipelineFunction {
   readonly timeoutSeconds: number;
 }
 
-function pipelineFunction(name: string, timeoutSeconds: number): PipelineFunction {
+function pipelineFunction(name: AwsPrincipal, timeoutSeconds: number): PipelineFunction {
   const source = join(__dirname, name, 'index.ts');
   const entry = existsSync(source) ? source : join(__dirname, name, 'index.js');
   return { name, entry, timeoutSeconds };
 }
 
-export const USER_TABLE_TRIGGER_FUNCTION = pipelineFunction('user-table-trigger', 30);
-export const GET_ACTIVATION_STATUS_FUNCTION = pipelineFunction('get-activation-status', 10);
-export const SEND_ACTIVATION_MAIL_FUNCTION = pipelineFunction('send-activation-mail', 30);
+export const USER_TABLE_TRIGGER_FUNCTION = pipelineFunction(AWS_PRINCIPALS.userTableTrigger, 30);
+export const GET_ACTIVATION_STATUS_FUNCTION = pipelineFunction(
+  AWS_PRINCIPALS.getActivationStatus,
+  10,
+);
+export const SEND_ACTIVATION_MAIL_FUNCTION = pipelineFunction(
+  AWS_PRINCIPALS.sendActivationMail,
+  30,
+);
 
 export const PIPELINE_FUNCTIONS: readonly PipelineFunction[] = [
   USER_TABLE_TRIGGER_FUNCTION,

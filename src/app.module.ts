@@ -10,7 +10,8 @@ import {
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
-import { createDocumentClient, createDynamoDbClient } from './platform/dynamodb';
+import { createDocumentClient, createDynamoDbClient } from './platform/aws/clients';
+import { AWS_PRINCIPALS } from './platform/aws/principals';
 import { createLogging, HTTP_LOGGER } from './platform/logging';
 import { UsersModule } from './users/users.module';
 
@@ -25,7 +26,11 @@ class CoreModule implements OnApplicationShutdown {
       module: CoreModule,
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        { provide: DynamoDBClient, useFactory: () => createDynamoDbClient(config.dynamodb) },
+        {
+          provide: DynamoDBClient,
+          useFactory: () =>
+            createDynamoDbClient({ ...config.dynamodb, principal: AWS_PRINCIPALS.api }),
+        },
         {
           provide: DynamoDBDocumentClient,
           inject: [DynamoDBClient],

@@ -9,7 +9,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from './app.setup';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { AwsSetupError, assertTablesExist } from './platform/aws-tables';
-import { createDynamoDbClient } from './platform/dynamodb';
+import { createDynamoDbClient } from './platform/aws/clients';
 import { LocalSetupError, portInUse } from './workers/dynamodb-local';
 import { startLocalStack } from './workers/local-stack';
 

@@ -6,7 +6,8 @@
 import type { Context } from 'aws-lambda';
 import { type ActivationStatus, GetActivationStatusService } from '../../src/activation';
 import { DynamoDbUserStore } from '../../src/users/persistence/dynamodb-user-store';
-import { createDocumentClient } from '../shared/aws-clients';
+import { createDocumentClient, createDynamoDbClient } from '../../src/platform/aws/clients';
+import { AWS_PRINCIPALS } from '../../src/platform/aws/principals';
 import {
   awsRegion,
   type LambdaEnv,
@@ -35,10 +36,13 @@ const EMAIL_TABLE_NOT_USED = 'not-used-by-get-activation-status';
 /** @throws LambdaEnvError naming every missing or bad variable */
 export function createGetActivationStatusHandler(env: LambdaEnv): GetActivationStatusHandler {
   const vars = readLambdaEnv(env, ENV);
-  const documentClient = createDocumentClient({
-    region: vars.AWS_REGION,
-    endpoint: vars.DYNAMODB_ENDPOINT,
-  });
+  const documentClient = createDocumentClient(
+    createDynamoDbClient({
+      region: vars.AWS_REGION,
+      endpoint: vars.DYNAMODB_ENDPOINT,
+      principal: AWS_PRINCIPALS.getActivationStatus,
+    }),
+  );
   const store = new DynamoDbUserStore(documentClient, {
     users: vars.USER_TABLE_NAME,
     userEmails: vars.USER_EMAIL_TABLE_NAME ?? EMAIL_TABLE_NOT_USED,

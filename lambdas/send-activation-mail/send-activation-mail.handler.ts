@@ -16,7 +16,12 @@ import {
   usernameProblems,
 } from '../../src/activation';
 import { DynamoDbUserStore } from '../../src/users/persistence/dynamodb-user-store';
-import { createDocumentClient, createSesClient } from '../shared/aws-clients';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSesClient,
+} from '../../src/platform/aws/clients';
+import { AWS_PRINCIPALS } from '../../src/platform/aws/principals';
 import {
   awsRegion,
   integer,
@@ -79,11 +84,15 @@ export function createSendActivationMailHandler(
   dependencies: SendActivationMailDependencies = {},
 ): SendActivationMailHandler {
   const vars = readLambdaEnv(env, ENV);
-  const documentClient = createDocumentClient({
+  const principal = AWS_PRINCIPALS.sendActivationMail;
+  const documentClient = createDocumentClient(
+    createDynamoDbClient({ region: vars.AWS_REGION, endpoint: vars.DYNAMODB_ENDPOINT, principal }),
+  );
+  const sesClient = createSesClient({
     region: vars.AWS_REGION,
-    endpoint: vars.DYNAMODB_ENDPOINT,
+    endpoint: vars.SES_ENDPOINT,
+    principal,
   });
-  const sesClient = createSesClient({ region: vars.AWS_REGION, endpoint: vars.SES_ENDPOINT });
   const service = new SendActivationMailService(
     new DynamoDbUserStore(documentClient, {
       users: vars.USER_TABLE_NAME,

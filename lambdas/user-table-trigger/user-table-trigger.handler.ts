@@ -15,7 +15,8 @@ import type {
   DynamoDBRecord,
   DynamoDBStreamEvent,
 } from 'aws-lambda';
-import { createSfnClient } from '../shared/aws-clients';
+import { createSfnClient } from '../../src/platform/aws/clients';
+import { AWS_PRINCIPALS } from '../../src/platform/aws/principals';
 import {
   awsRegion,
   type LambdaEnv,
@@ -53,7 +54,11 @@ export function createUserTableTriggerHandler(
   dependencies: UserTableTriggerDependencies = {},
 ): UserTableTriggerHandler {
   const vars = readLambdaEnv(env, ENV);
-  const sfn = createSfnClient({ region: vars.AWS_REGION, endpoint: vars.SFN_ENDPOINT });
+  const sfn = createSfnClient({
+    region: vars.AWS_REGION,
+    endpoint: vars.SFN_ENDPOINT,
+    principal: AWS_PRINCIPALS.userTableTrigger,
+  });
   const log = dependencies.log ?? stdoutLog;
 
   async function startExecutionFor(record: DynamoDBRecord): Promise<RecordOutcome> {

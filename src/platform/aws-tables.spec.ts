@@ -4,7 +4,7 @@ import { freePort } from '../../test/support/ports';
 import { testConfig, TestTables } from '../../test/support/test-app';
 import { type AppConfig, loadConfig } from '../config/app-config';
 import { AwsSetupError, assertTablesExist } from './aws-tables';
-import { createDynamoDbClient } from './dynamodb';
+import { createDynamoDbClient } from './aws/clients';
 
 /** The check's outcome: undefined when it passed, else what it threw. */
 async function outcomeOf(

@@ -24,12 +24,13 @@ import { readDefinitionTemplate, substituteDefinition } from '../../lambdas/stat
 import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../../lambdas/stream-settings';
 import { createUserTableTriggerHandler } from '../../lambdas/user-table-trigger/user-table-trigger.handler';
 import type { AppConfig } from '../config/app-config';
-import { createDynamoDbClient } from '../platform/dynamodb';
+import { createDynamoDbClient, createDynamoDbStreamsClient } from '../platform/aws/clients';
+import { AWS_PRINCIPALS } from '../platform/aws/principals';
 import { portInUse } from './dynamodb-local';
 import { LOCAL_ACCOUNT_ID } from './lambda-context';
 import { LocalSes } from './local-ses';
 import { functionArn, LocalStepFunctions, stateMachineArn } from './step-functions';
-import { createDynamoDbStreamsClient, StreamPoller } from './stream-poller';
+import { StreamPoller } from './stream-poller';
 
 export interface ActivationPipelineOptions {
   /** Checkpoint, on-failure records and executions are kept here; absent: in memory (tests). */
@@ -85,8 +86,14 @@ export class LocalActivationPipeline {
     options: ActivationPipelineOptions,
   ): Promise<LocalActivationPipeline> {
     const started: { stop(): Promise<void> }[] = [];
+    // The poller plays the event source mapping, which reads the stream with the trigger
+    // function's role. Finding the stream (DescribeTable) is no call of that role: on AWS,
+    // CloudFormation hands the mapping the stream's ARN.
     const dynamodb = createDynamoDbClient(config.dynamodb);
-    const streams = createDynamoDbStreamsClient(config.dynamodb);
+    const streams = createDynamoDbStreamsClient({
+      ...config.dynamodb,
+      principal: AWS_PRINCIPALS.userTableTrigger,
+    });
     const closeClients = () => {
       dynamodb.destroy();
       streams.destroy();
@@ -194,6 +201,7 @@ async function startStepFunctions(
         {
           name: machineName,
           definition: JSON.parse(definition) as object,
+          principal: AWS_PRINCIPALS.stateMachine,
           taskHandlers: {
             [arnOf(GET_ACTIVATION_STATUS_FUNCTION.name)]: {
               functionName: GET_ACTIVATION_STATUS_FUNCTION.name,

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { createServer } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS } from '../platform/dynamodb';
+import { LOCAL_CREDENTIALS } from '../platform/aws/clients';
 
 const LOOPBACK = '127.0.0.1';
 const MINIMUM_JAVA = 17;

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { createDynamoDbClient } from '../platform/dynamodb';
+import { createDynamoDbClient } from '../platform/aws/clients';
 import { userTableDefinitions } from '../users/persistence/user-tables';
 import { type ActivationPipelineOptions, LocalActivationPipeline } from './activation-pipeline';
 import { DynamoDbLocal } from './dynamodb-local';

@@ -14,8 +14,8 @@ import type { Server } from 'node:http';
 import { createUserTableTriggerHandler } from '../../lambdas/user-table-trigger/user-table-trigger.handler';
 import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../../lambdas/stream-settings';
 import { lambdaEnvironment } from '../../src/workers/activation-pipeline';
-import { createDynamoDbClient } from '../../src/platform/dynamodb';
-import { createDynamoDbStreamsClient, StreamPoller } from '../../src/workers/stream-poller';
+import { createDynamoDbClient, createDynamoDbStreamsClient } from '../../src/platform/aws/clients';
+import { StreamPoller } from '../../src/workers/stream-poller';
 import { newRegistration, type Registration } from '../api/api-helpers';
 import { activationLinkIn, type PipelineHarness, startPipelineHarness } from './pipeline-harness';
 

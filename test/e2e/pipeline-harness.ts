@@ -9,7 +9,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.setup';
 import type { AppConfig } from '../../src/config/app-config';
-import { LOCAL_CREDENTIALS } from '../../src/platform/dynamodb';
+import { LOCAL_CREDENTIALS } from '../../src/platform/aws/clients';
 import type { StoredMail } from '../../src/workers/local-ses';
 import {
   type LocalStack,

@@ -10,7 +10,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.setup';
 import { type AppConfig, loadConfig } from '../../src/config/app-config';
-import { createDocumentClient, createDynamoDbClient } from '../../src/platform/dynamodb';
+import { createDocumentClient, createDynamoDbClient } from '../../src/platform/aws/clients';
 import { DynamoDbUserStore } from '../../src/users/persistence/dynamodb-user-store';
 import { userTableDefinitions } from '../../src/users/persistence/user-tables';
 import { ensureTables } from '../../src/workers/ensure-tables';

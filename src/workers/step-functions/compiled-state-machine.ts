@@ -8,6 +8,7 @@
  * or `arn:aws:states:::lambda:invoke` with `Parameters.FunctionName`.
  */
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { AwsPrincipal } from '../../platform/aws/principals';
 import { LAMBDA_DEFAULT_TIMEOUT_SECONDS, type LocalFunction } from './lambda-invocation';
 
 export interface LocalStateMachine {
@@ -21,6 +22,11 @@ export interface LocalStateMachine {
    * (an ARN or a plain name; a function is also found by its `functionName`).
    */
   readonly taskHandlers: Readonly<Record<string, LocalFunction>>;
+  /**
+   * The component whose role the state machine runs as on AWS: each task's invocation is
+   * reported as that role's `lambda:InvokeFunction` (aws/call-observers.ts). Unset: none.
+   */
+  readonly principal?: AwsPrincipal;
 }
 
 /** Per-state waits before a retry, in ms (aws-local-stepfunctions' retryIntervalOverrides). */
@@ -130,6 +136,10 @@ export class CompiledStateMachine {
 
   get name(): string {
     return this.source.name;
+  }
+
+  get principal(): AwsPrincipal | undefined {
+    return this.source.principal;
   }
 
   /** The function a Task state runs for this input, or undefined when none is mapped. */

@@ -11,6 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { HistoryEventType } from '@aws-sdk/client-sfn';
 import type { StateMachine } from 'aws-local-stepfunctions';
+import { reportAwsCall } from '../../platform/aws/call-observers';
+import { functionArn } from '../lambda-context';
 import type { CompiledStateMachine, TaskBinding } from './compiled-state-machine';
 import type { ExecutionRecord, HistoryEventDetails } from './execution-record';
 import {
@@ -215,6 +217,20 @@ export class ExecutionRun {
     }
   }
 
+  /** What Step Functions does on AWS with the state machine's role: lambda:InvokeFunction. */
+  private reportInvocation(functionName: string): void {
+    const { principal } = this.machine;
+    if (!principal) return;
+    const { region, accountId } = this.env;
+    reportAwsCall({
+      principal,
+      service: 'Lambda',
+      operation: 'Invoke',
+      region,
+      input: { FunctionName: functionArn(region, accountId, functionName) },
+    });
+  }
+
   /** The wrapper aws-local-stepfunctions calls for a Task state. */
   private async runTask(binding: TaskBinding, input: JsonValue): Promise<JsonValue> {
     if (this.finished) throw new Error('The execution is no longer running');
@@ -261,6 +277,7 @@ export class ExecutionRun {
           ? (input.Payload ?? {})
           : {}
         : input;
+      this.reportInvocation(fn.functionName);
       const result = await invokeLocalFunction(
         { fn, region: this.env.region, accountId: this.env.accountId },
         event,

@@ -5,5 +5,4 @@ export {
   type StreamPollerLogger,
   type StreamPollerOptions,
 } from './stream-poller';
-export { createDynamoDbStreamsClient } from './streams-client';
 export type { OnFailureMessage } from './failure-file';

@@ -27,10 +27,9 @@ import {
   USER_TABLE_TRIGGER_STREAM_SETTINGS,
 } from '../../../lambdas/stream-settings';
 import { testEndpoint } from '../../../test/support/test-app';
-import { createDynamoDbClient } from '../../platform/dynamodb';
+import { createDynamoDbClient, createDynamoDbStreamsClient } from '../../platform/aws/clients';
 import { USER_KEY, userTableDefinitions } from '../../users/persistence/user-tables';
 import type { OnFailureMessage } from './failure-file';
-import { createDynamoDbStreamsClient } from './streams-client';
 import { StreamPoller, type StreamPollerOptions } from './stream-poller';
 
 const REGION = 'eu-west-1';
@@ -77,12 +76,7 @@ class Fixture {
 
   constructor() {
     const endpoint = testEndpoint();
-    this.dynamodb = createDynamoDbClient({
-      region: REGION,
-      endpoint,
-      localPort: 0,
-      tables: this.tables,
-    });
+    this.dynamodb = createDynamoDbClient({ region: REGION, endpoint });
     this.streams = createDynamoDbStreamsClient({ region: REGION, endpoint });
   }
 
