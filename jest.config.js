@@ -24,6 +24,10 @@ module.exports = {
       },
     ],
   },
+  // Every AWS call the components make is recorded, and infra/least-privilege.spec.ts runs
+  // last to prove each one allowed by the synthesized roles (test/support/aws-calls/).
+  runner: '<rootDir>/test/support/aws-calls/recorded-calls-last-runner.ts',
+  setupFiles: ['<rootDir>/test/support/aws-calls/record-aws-calls.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/results-file-reporter.js'],

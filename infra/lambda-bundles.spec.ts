@@ -34,6 +34,10 @@ import {
 } from '../src/users/activation/activation-pages';
 import { LocalSes } from '../src/workers/local-ses';
 import { newRegistration } from '../test/api/api-helpers';
+import {
+  AWS_CALL_LOG_VARIABLE,
+  childProcessRecorder,
+} from '../test/support/aws-calls/aws-call-log';
 import { HTTP_API_URL, httpApiEvent, jsonPost } from '../test/support/http-api-event';
 import { TestTables, testConfig } from '../test/support/test-app';
 import {
@@ -195,8 +199,9 @@ describe('the bundled handlers in a fresh Node process', () => {
 
   // Loads the bundle, as Lambda's init phase does, and calls its handler with each event in
   // turn, one container serving them all; prints what each call came out with as JSON.
-  // The exit ends the SDK's keep-alive sockets, which Lambda would freeze instead.
-  const INVOKE = `
+  // The exit ends the SDK's keep-alive sockets, which Lambda would freeze instead. The
+  // bundle's AWS calls go to the run's call log (infra/least-privilege.spec.ts).
+  const INVOKE = `${childProcessRecorder()}
 const { randomUUID } = require('node:crypto');
 const [file, events] = process.argv.slice(1);
 const refused = () => { throw new Error('Callback-style completion is not supported'); };
@@ -255,6 +260,7 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
       // Dummy keys, in the letters and digits DynamoDB Local accepts
       AWS_ACCESS_KEY_ID: 'bundletest',
       AWS_SECRET_ACCESS_KEY: 'bundletest',
+      [AWS_CALL_LOG_VARIABLE]: process.env[AWS_CALL_LOG_VARIABLE] ?? '',
       ...deployedEnvironment(variables, deployTime),
       ...local,
     };
