@@ -3,11 +3,10 @@
  * mode runs (tables, functions, state machine, stream settings), plus cdk-nag. Bundling is
  * skipped here (`aws:cdk:bundling-stacks`); infra/lambda-bundles.spec.ts bundles for real.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import {
@@ -22,9 +21,12 @@ import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../lambdas/stream-settings';
 import { createUserTableTriggerHandler } from '../lambdas/user-table-trigger/user-table-trigger.handler';
 import { loadConfig } from '../src/config/app-config';
 import { userTableDefinitions } from '../src/users/persistence/user-tables';
-import { defineCardStoreApp } from './card-store-app';
-import { API_THROTTLE, API_TIMEOUT_SECONDS, type CardStoreStack } from './card-store-stack';
-import { CDK_JSON_CONTEXT, deployedEnvironment } from './testing/synthesized-app';
+import { API_THROTTLE, API_TIMEOUT_SECONDS } from './card-store-stack';
+import {
+  deployedEnvironment,
+  removeSynthesized,
+  synthesizeWithoutBundling as synthesize,
+} from './testing/synthesized-app';
 
 type Json = Record<string, unknown>;
 interface Resource {
@@ -35,22 +37,7 @@ interface Resource {
   readonly DeletionPolicy?: string;
 }
 
-const outdirs: string[] = [];
-afterAll(() => outdirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-
-/** Synthesizes the app as `cdk synth` does (cdk-nag included), without bundling. */
-function synthesize(context: Record<string, string> = {}, extra?: (stack: CardStoreStack) => void) {
-  const outdir = mkdtempSync(join(tmpdir(), 'card-store-cdk-'));
-  outdirs.push(outdir);
-  const app = new App({
-    outdir,
-    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
-  });
-  const stack = defineCardStoreApp(app);
-  extra?.(stack);
-  app.synth();
-  return { stack, template: Template.fromStack(stack), outdir };
-}
+afterAll(removeSynthesized);
 
 const { stack, template, outdir } = synthesize();
 const resources = template.toJSON().Resources as Record<string, Resource>;
@@ -304,128 +291,6 @@ describe('the stream trigger', () => {
         ]),
       },
     });
-  });
-});
-
-describe('least privilege', () => {
-  /** Each role's statements as `action on resource` lines, sorted. */
-  function grantsOf(roleLogicalId: string): string[] {
-    const policies = ofType('AWS::IAM::Policy').filter(([, policy]) =>
-      (policy.Properties.Roles as Json[]).some((role) => role.Ref === roleLogicalId),
-    );
-    return policies
-      .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Json[])
-      .flatMap((statement) => {
-        expect(statement.Effect).toBe('Allow');
-        expect(statement.Condition).toBeUndefined();
-        const actions = [statement.Action].flat() as string[];
-        const targets = [statement.Resource].flat().map((resource) => JSON.stringify(resource));
-        return actions.flatMap((action) => targets.map((target) => `${action} on ${target}`));
-      })
-      .sort();
-  }
-  const roleOf = (fn: { role?: IConstruct }) => logicalId(fn.role!);
-  const on = (construct: IConstruct, attribute?: string) =>
-    JSON.stringify(getAtt(construct, attribute));
-  const lines = (actions: string[], target: string) => actions.map((a) => `${a} on ${target}`);
-  const logs = (fn: IConstruct & { logGroup: IConstruct }) =>
-    lines(['logs:CreateLogStream', 'logs:PutLogEvents'], on(fn.logGroup));
-
-  it('uses no managed policy and no action wildcard anywhere', () => {
-    for (const [, role] of ofType('AWS::IAM::Role')) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-      expect(role.Properties.Policies).toBeUndefined();
-    }
-    for (const [, policy] of ofType('AWS::IAM::Policy')) {
-      for (const statement of policy.Properties.PolicyDocument.Statement as Json[]) {
-        for (const action of [statement.Action].flat() as string[]) {
-          expect(action).not.toContain('*');
-        }
-      }
-    }
-  });
-
-  it('get-activation-status: reads one item of the User table', () => {
-    const fn = stack.functions.getActivationStatus;
-    expect(grantsOf(roleOf(fn))).toEqual(
-      [...logs(fn), ...lines(['dynamodb:GetItem'], on(stack.userTable))].sort(),
-    );
-  });
-
-  it('send-activation-mail: reads and updates User items, sends as the SES identity only', () => {
-    const fn = stack.functions.sendActivationMail;
-    const identity = JSON.stringify({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':ses:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          ':identity/',
-          { Ref: 'SesIdentity' },
-        ],
-      ],
-    });
-    expect(grantsOf(roleOf(fn))).toEqual(
-      [
-        ...logs(fn),
-        ...lines(['dynamodb:GetItem', 'dynamodb:UpdateItem'], on(stack.userTable)),
-        ...lines(['ses:SendEmail'], identity),
-      ].sort(),
-    );
-  });
-
-  it('user-table-trigger: reads the User stream, starts executions, fills its queue', () => {
-    const fn = stack.functions.userTableTrigger;
-    expect(grantsOf(roleOf(fn))).toEqual(
-      [
-        ...logs(fn),
-        ...lines(
-          ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
-          on(stack.userTable, 'StreamArn'),
-        ),
-        ...lines(['dynamodb:ListStreams'], '"*"'),
-        ...lines(['states:StartExecution'], JSON.stringify({ Ref: logicalId(stack.stateMachine) })),
-        ...lines(
-          ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-          on(stack.onFailureQueue),
-        ),
-      ].sort(),
-    );
-  });
-
-  it('the API: its three tables, with only the item calls the app makes', () => {
-    const fn = stack.functions.api;
-    expect(grantsOf(roleOf(fn))).toEqual(
-      [
-        ...logs(fn),
-        ...lines(
-          ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-          on(stack.userTable),
-        ),
-        ...lines(['dynamodb:PutItem'], on(stack.userEmailTable)),
-        ...lines(
-          ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
-          on(stack.sessionTable),
-        ),
-      ].sort(),
-    );
-  });
-
-  it('the state machine: invokes its two functions (plus logging and X-Ray, resource *)', () => {
-    const grants = grantsOf(logicalId(stack.stateMachine.role));
-    expect(grants.filter((grant) => grant.startsWith('lambda:'))).toEqual(
-      [
-        ...lines(['lambda:InvokeFunction'], on(stack.functions.getActivationStatus)),
-        ...lines(['lambda:InvokeFunction'], on(stack.functions.sendActivationMail)),
-      ].sort(),
-    );
-    for (const grant of grants.filter((grant) => !grant.startsWith('lambda:'))) {
-      expect(grant).toMatch(/^(logs|xray):[A-Za-z]+ on "\*"$/);
-    }
   });
 });
 

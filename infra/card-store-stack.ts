@@ -5,8 +5,12 @@
  * themselves; the code, the state-machine file and the stream settings are the same.
  *
  * Least privilege: every function has its own role with exactly the actions its code
- * calls, on exactly its resources; nothing uses a managed policy. cdk-nag's AwsSolutions
- * pack runs on every synth (infra/bin) and in the tests; each suppression below says why.
+ * calls, on exactly its resources; nothing uses a managed policy. This is proven, not
+ * asserted: the tests record every AWS call each component makes and evaluate it against
+ * the synthesized roles, and every grant must be exercised by a recorded call or be listed
+ * in `serviceOnlyGrants` with its reason (infra/least-privilege.spec.ts). cdk-nag's
+ * AwsSolutions pack runs on every synth (infra/bin) and in the tests; each suppression
+ * below says why.
  */
 import {
   Aws,
@@ -44,7 +48,7 @@ import {
   Table,
   type TableProps,
 } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type IFunction, Runtime, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -66,6 +70,7 @@ import {
 import { type DefinitionSubstitutions, readDefinitionTemplate } from '../lambdas/state-machine';
 import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../lambdas/stream-settings';
 import { SENDER_ADDRESS_PATTERN } from '../src/activation/activation-mail';
+import { AWS_PRINCIPALS, type AwsPrincipal } from '../src/platform/aws/principals';
 import {
   SESSION_KEY,
   SESSION_TTL_ATTRIBUTE,
@@ -88,6 +93,17 @@ export interface CardStoreStackProps extends StackProps {
    * (default). `false` is for throw-away stacks: `npm run destroy` then deletes the data.
    */
   readonly retainData?: boolean;
+}
+
+/**
+ * A grant that no call of our code exercises, because AWS itself makes the call with the
+ * component's role (the Lambda runtime's logging, the event source mapping, the state
+ * machine's log delivery); the reason says which.
+ */
+export interface ServiceOnlyGrant {
+  readonly principal: AwsPrincipal;
+  readonly actions: readonly string[];
+  readonly reason: string;
 }
 
 /** The API Lambda's timeout; API Gateway's own limit for an HTTP API is 30 s. */
@@ -127,6 +143,9 @@ export class CardStoreStack extends Stack {
     readonly sendActivationMail: NodejsFunction;
     readonly api: NodejsFunction;
   };
+  /** The role each component's calls are made with. */
+  readonly roles: Readonly<Record<AwsPrincipal, IRole>>;
+  readonly serviceOnlyGrants: ServiceOnlyGrant[] = [];
 
   constructor(scope: Construct, id: string, props: CardStoreStackProps = {}) {
     super(scope, id, props);
@@ -257,6 +276,25 @@ export class CardStoreStack extends Stack {
         resources: [getActivationStatus.functionArn, sendActivationMail.functionArn],
       }),
     );
+    this.serviceOnlyGrants.push({
+      principal: AWS_PRINCIPALS.stateMachine,
+      actions: [
+        'logs:CreateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:DescribeLogGroups',
+        'logs:DescribeResourcePolicies',
+        'logs:GetLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:UpdateLogDelivery',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ],
+      reason:
+        'Step Functions delivers the execution log to CloudWatch Logs and the traces to X-Ray itself (CDK grants these for `logs` and `tracingEnabled`); the local runner keeps its history in memory.',
+    });
     Validations.of(stateMachineRole).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -293,6 +331,20 @@ export class CardStoreStack extends Stack {
       STEP_FUNCTION_ARN: this.stateMachine.stateMachineArn,
     });
     this.allow(userTableTrigger, ['states:StartExecution'], [this.stateMachine.stateMachineArn]);
+    this.serviceOnlyGrants.push(
+      {
+        principal: AWS_PRINCIPALS.userTableTrigger,
+        actions: ['dynamodb:ListStreams'],
+        reason:
+          "Lambda's event source mapping lists the table's streams itself (AWSLambdaDynamoDBExecutionRole has it); the local poller is handed the stream as CloudFormation hands it to the mapping.",
+      },
+      {
+        principal: AWS_PRINCIPALS.userTableTrigger,
+        actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        reason:
+          "The event source mapping's on-failure destination: Lambda sends what it gives up on to the queue with the function's role (the local poller writes on-failure.jsonl).",
+      },
+    );
     Validations.of(userTableTrigger.role!).acknowledge({
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -315,7 +367,7 @@ export class CardStoreStack extends Stack {
     );
 
     // ---- The Nest API on Lambda. ----
-    const apiFunction = this.nodeFunction('ApiFunction', {
+    const apiFunction = this.nodeFunction('ApiFunction', AWS_PRINCIPALS.api, {
       entry: apiEntry(),
       description: 'card-store API: the Nest app (src/lambda.ts) behind the HTTP API',
       timeoutSeconds: API_TIMEOUT_SECONDS,
@@ -362,6 +414,13 @@ export class CardStoreStack extends Stack {
       getActivationStatus,
       sendActivationMail,
       api: apiFunction,
+    };
+    this.roles = {
+      [AWS_PRINCIPALS.api]: apiFunction.role!,
+      [AWS_PRINCIPALS.userTableTrigger]: userTableTrigger.role!,
+      [AWS_PRINCIPALS.getActivationStatus]: getActivationStatus.role!,
+      [AWS_PRINCIPALS.sendActivationMail]: sendActivationMail.role!,
+      [AWS_PRINCIPALS.stateMachine]: stateMachineRole,
     };
 
     // ---- Alarms: records the trigger gave up on, executions that failed. ----
@@ -435,7 +494,7 @@ export class CardStoreStack extends Stack {
   }
 
   private pipelineFunction(fn: PipelineFunction, environment: Record<string, string>) {
-    return this.nodeFunction(pascalCase(fn.name), {
+    return this.nodeFunction(pascalCase(fn.name), fn.name, {
       entry: fn.entry,
       description: `card-store activation pipeline: ${fn.name} (lambdas/${fn.name})`,
       timeoutSeconds: fn.timeoutSeconds,
@@ -451,6 +510,7 @@ export class CardStoreStack extends Stack {
    */
   private nodeFunction(
     id: string,
+    principal: AwsPrincipal,
     options: {
       readonly entry: string;
       readonly description: string;
@@ -465,12 +525,15 @@ export class CardStoreStack extends Stack {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `card-store ${id}: its log group and exactly the calls its code makes`,
     });
+    const logActions = ['logs:CreateLogStream', 'logs:PutLogEvents'];
     role.addToPolicy(
-      new PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
+      new PolicyStatement({ actions: logActions, resources: [logGroup.logGroupArn] }),
     );
+    this.serviceOnlyGrants.push({
+      principal,
+      actions: logActions,
+      reason: "The Lambda runtime writes the function's output to its log group.",
+    });
     const runtime = Runtime[`NODEJS_${LAMBDA_NODE_MAJOR}_X`];
     return new NodejsFunction(this, id, {
       entry: options.entry,

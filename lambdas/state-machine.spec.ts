@@ -376,7 +376,7 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
   it('fails with UserStoreError once the retries of a failing store run out', async () => {
     const broken = createGetActivationStatusHandler({
       ...lambdaEnv(tables, ses.endpoint),
-      USER_TABLE_NAME: 'NoSuchTable',
+      USER_TABLE_NAME: 'User-nosuchtable', // a User table, named as tests name theirs, never created
     });
     const execution = machine.run(
       { username: 'alice' },

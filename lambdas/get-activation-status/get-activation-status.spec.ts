@@ -44,7 +44,7 @@ describe('get-activation-status over DynamoDB Local', () => {
     const broken = createGetActivationStatusHandler({
       AWS_REGION: tables.config.dynamodb.region,
       DYNAMODB_ENDPOINT: tables.config.dynamodb.endpoint,
-      USER_TABLE_NAME: 'NoSuchTable',
+      USER_TABLE_NAME: 'User-nosuchtable', // a User table, named as tests name theirs, never created
     });
 
     await expect(broken({ username: 'alice' })).rejects.toMatchObject({ name: 'UserStoreError' });
