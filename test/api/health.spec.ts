@@ -1,10 +1,12 @@
 /**
- * GET /health: 200 while DynamoDB answers for the user table, 503 when it cannot be
- * reached, never cached.
+ * GET /health: 200 while the User table answers a read for the API's credentials, 503 when
+ * it cannot be reached, never cached, and cheap: one read serves every request of a second.
  */
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createApp } from '../../src/app.setup';
+import { type ObservedAwsCall, observeAwsCalls } from '../../src/platform/aws/call-observers';
+import { HEALTH_CHECK_REUSE_MS } from '../../src/health/health.controller';
 import { freePort as closedPort } from '../support/ports';
 import { createTestApp, testConfig, type TestApp } from '../support/test-app';
 
@@ -24,6 +26,23 @@ describe('GET /health', () => {
       expect(response.body).toEqual({ status: 'ok', checks: { dynamodb: 'up' } });
       expect(response.headers['cache-control']).toBe('no-store');
       expect(response.headers['x-request-id']).toEqual(expect.any(String));
+    });
+
+    it('reads the User table once for a burst of checks, with the GetItem the API is granted', async () => {
+      const calls: ObservedAwsCall[] = [];
+      const stopObserving = observeAwsCalls((call) => calls.push(call));
+      await new Promise((resolve) => setTimeout(resolve, HEALTH_CHECK_REUSE_MS));
+
+      const responses = await Promise.all(
+        Array.from({ length: 5 }, () => request(api.http).get('/health')),
+      );
+      stopObserving();
+
+      expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
+      expect(calls.map(({ principal, operation }) => ({ principal, operation }))).toEqual([
+        { principal: 'api', operation: 'GetItem' },
+      ]);
+      expect(calls[0]?.input).toMatchObject({ TableName: api.config.dynamodb.tables.users });
     });
 
     it('needs no session', async () => {
