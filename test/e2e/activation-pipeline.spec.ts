@@ -50,6 +50,8 @@ describe('activation pipeline, end to end (local stand-ins)', () => {
 
     // Act
     const mail = await system.waitForMail(user.email);
+    // The mail is in the inbox a moment before MAIL_SENT is written: let the execution end.
+    await system.stack.pipeline.settled();
     const link = activationLinkIn(mail);
     const page = await request(http).get(`${link.pathname}${link.search}`);
     const statusAfterGet = await statusOf(user.username);
@@ -186,6 +188,8 @@ describe('activation pipeline, end to end (local stand-ins)', () => {
 
     // Act
     const mail = await system.waitForMail(user.email);
+    // The mail is in the inbox a moment before MAIL_SENT is written: let the execution end.
+    await system.stack.pipeline.settled();
     const link = activationLinkIn(mail);
     const page = await request(http).get(`${link.pathname}${link.search}`);
 
