@@ -22,10 +22,12 @@ describe('AWS clients', () => {
       endpoint: testEndpoint(),
       principal: 'get-activation-status',
     });
+    // A missing table, named as tests name their User tables: the run's least-privilege
+    // check sees this call too, and must be able to place it.
 
     await expect(
       createDocumentClient(client).send(
-        new GetCommand({ TableName: 'NoTableOfThisName', Key: { username: 'ada' } }),
+        new GetCommand({ TableName: 'User-nosuchtable', Key: { username: 'ada' } }),
       ),
     ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
     client.destroy();
@@ -36,7 +38,7 @@ describe('AWS clients', () => {
         service: 'DynamoDB',
         operation: 'GetItem',
         region: 'eu-west-1',
-        input: expect.objectContaining({ TableName: 'NoTableOfThisName' }),
+        input: expect.objectContaining({ TableName: 'User-nosuchtable' }),
       },
     ]);
     await expect(client.config.userAgentAppId()).resolves.toBe('card-store.get-activation-status');
@@ -46,7 +48,7 @@ describe('AWS clients', () => {
     const client = createDynamoDbClient({ region: 'eu-west-1', endpoint: testEndpoint() });
 
     await createDocumentClient(client)
-      .send(new GetCommand({ TableName: 'NoTableOfThisName', Key: { username: 'ada' } }))
+      .send(new GetCommand({ TableName: 'User-nosuchtable', Key: { username: 'ada' } }))
       .catch(() => undefined);
     client.destroy();
 
