@@ -73,7 +73,8 @@ export default tseslint.config(
     },
   },
   {
-    // Lambdas stay thin: the core, the framework-free DynamoDB adapter and each other.
+    // Lambdas stay thin: the core, the framework-free DynamoDB adapter, the AWS clients
+    // and each other.
     // Never Nest, never the API's modules, never the local stand-ins.
     files: ['lambdas/**/*.ts'],
     ignores: ['lambdas/**/*.spec.ts'],
