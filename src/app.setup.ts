@@ -7,12 +7,14 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
-import type { RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import type { HttpLogger } from 'pino-http';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { ApiErrorsFilter } from './platform/api-errors.filter';
+import { hardenHttpServer } from './platform/http-server';
 import { HTTP_LOGGER } from './platform/logging';
 import { createValidationPipe } from './platform/validation';
 
@@ -34,8 +36,20 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
+/**
+ * Every answer is about a person or their account, or changes from one moment to the next:
+ * none may be kept by a browser or a shared cache, where another person could see it.
+ */
+function noStore(_request: Request, response: Response, next: NextFunction): void {
+  response.setHeader('Cache-Control', 'no-store');
+  next();
+}
+
 export function configureApp(app: INestApplication & NestExpressApplication): void {
-  app.use(app.get<RequestHandler>(HTTP_LOGGER));
+  const httpLogger = app.get<HttpLogger>(HTTP_LOGGER);
+  hardenHttpServer(app.getHttpServer(), httpLogger.logger);
+  app.use(httpLogger as RequestHandler);
+  app.use(noStore);
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.use(helmet());
