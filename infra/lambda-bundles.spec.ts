@@ -335,13 +335,20 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
     });
   });
 
-  it('send-activation-mail mails a NONE user once and answers OK; get-activation-status sees it', async () => {
+  it('send-activation-mail mails a NONE user once and answers OK, records MAIL_SENT when told; get-activation-status sees it', async () => {
     const user = newUser();
     await tables.users.create(user);
 
     const outcome = await invoke(stack.functions.sendActivationMail, { username: user.username });
+    const recorded = await invoke(stack.functions.sendActivationMail, {
+      username: user.username,
+      mailed: 'value' in outcome ? outcome.value : undefined,
+    });
 
-    expect(outcome).toEqual({ value: { result: 'OK' } });
+    expect(outcome).toEqual({
+      value: { result: 'OK', claimId: expect.any(String), sentAt: expect.any(String) },
+    });
+    expect(recorded).toEqual({ value: { result: 'RECORDED' } });
     const mails = await ses.mailsTo(user.email);
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({ from: FROM_ADDRESS, subject: ACTIVATION_MAIL_SUBJECT });

@@ -53,6 +53,7 @@ interface TaskState {
   readonly Resource: string;
   readonly TimeoutSeconds: number;
   readonly Retry: readonly Retrier[];
+  readonly Parameters?: unknown;
   readonly Catch: readonly { ErrorEquals: string[]; ResultPath: string; Next: string }[];
 }
 
@@ -118,7 +119,9 @@ describe('the state machine definition', () => {
 
     expect(retriedNames(task('SendActivationMail'))).toEqual(expect.arrayContaining(retryable));
     expect(retriedNames(task('GetActivationStatus'))).toContain('UserStoreError');
-    for (const name of ['GetActivationStatus', 'SendActivationMail'] as const) {
+    expect(retriedNames(task('RecordMailSent'))).toContain('UserStoreError');
+    expect(retriedNames(task('RecordMailSent'))).not.toContain('MailDeliveryError');
+    for (const name of ['GetActivationStatus', 'SendActivationMail', 'RecordMailSent'] as const) {
       expect(retriedNames(task(name))).toEqual(
         expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
       );
@@ -166,7 +169,21 @@ describe('the state machine definition', () => {
     );
   });
 
+  it('feeds RecordMailSent the claim SendActivationMail answered, and retries it within seconds', () => {
+    expect(task('RecordMailSent').Parameters).toEqual({
+      'username.$': '$.username',
+      'mailed.$': '$.sendResult',
+    });
+    // After a stall ends, a waiting write goes within MaxDelaySeconds, not after a lease.
+    for (const retrier of task('RecordMailSent').Retry) {
+      expect(retrier.MaxDelaySeconds).toBeLessThanOrEqual(10);
+    }
+  });
+
   it('gives each task more time than its function, and the mail function less than the lease', () => {
+    expect(task('RecordMailSent').TimeoutSeconds).toBeGreaterThan(
+      SEND_ACTIVATION_MAIL_FUNCTION.timeoutSeconds,
+    );
     expect(task('GetActivationStatus').TimeoutSeconds).toBeGreaterThan(
       GET_ACTIVATION_STATUS_FUNCTION.timeoutSeconds,
     );
@@ -246,6 +263,7 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
           retryIntervalOverrides: {
             GetActivationStatus: 0,
             SendActivationMail: 0,
+            RecordMailSent: 0,
             ...retryIntervalOverrides,
           },
         },
@@ -279,12 +297,15 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
     expect(output).toEqual({
       username: user.username,
       activationStatus: 'NONE',
-      sendResult: { result: 'OK' },
+      sendResult: { result: 'OK', claimId: expect.any(String), sentAt: expect.any(String) },
+      recordResult: { result: 'RECORDED' },
     });
     expect(entered).toEqual([
       'GetActivationStatus',
       'CheckActivationStatus',
       'SendActivationMail',
+      'CheckMailWentOut',
+      'RecordMailSent',
       'MailSent',
     ]);
     expect(await ses.mailsTo(user.email)).toHaveLength(1);
@@ -330,7 +351,9 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
 
     expect(runs.map((execution) => execution.error)).toEqual([undefined, undefined]);
     expect(runs.map((execution) => execution.output)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ sendResult: { result: 'OK' } })]),
+      expect.arrayContaining([
+        expect.objectContaining({ sendResult: expect.objectContaining({ result: 'OK' }) }),
+      ]),
     );
     expect(await ses.mailsTo(user.email)).toHaveLength(1);
   });
@@ -347,6 +370,47 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
     expect(retried).toEqual([]);
     expect(entered.at(-1)).toBe('ActivationMailFailed');
     expect(await ses.mailsTo(user.email)).toHaveLength(0);
+  });
+
+  it('retries only the MAIL_SENT write when it fails after SES took the mail: one mail', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+    const failures = { left: 2 };
+    const recordFirst = taskHandlers!.RecordMailSent!;
+    // DynamoDB failing the write, as the Lambda reports it: the core's UserStoreError.
+    const failingRecord: typeof recordFirst = async (input) => {
+      if (failures.left-- > 0) {
+        throw Object.assign(new Error('DynamoDB did not answer'), { name: 'UserStoreError' });
+      }
+      return recordFirst(input);
+    };
+    const execution = machine.run(
+      { username: user.username },
+      {
+        overrides: {
+          taskResourceLocalHandlers: { ...taskHandlers, RecordMailSent: failingRecord },
+          retryIntervalOverrides: {
+            GetActivationStatus: 0,
+            SendActivationMail: 0,
+            RecordMailSent: 0,
+          },
+        },
+      },
+    );
+
+    const output = await execution.result;
+    const events: { type: string; state?: { name: string } }[] = [];
+    for await (const event of execution.eventLogs) events.push(event);
+
+    expect(output).toMatchObject({ recordResult: { result: 'RECORDED' } });
+    const named = (type: string) =>
+      events.filter((event) => event.type === type).map((event) => event.state?.name);
+    expect(named('StateRetried')).toEqual(['RecordMailSent', 'RecordMailSent']);
+    expect(named('StateEntered').filter((name) => name === 'SendActivationMail')).toHaveLength(1);
+    expect(await ses.mailsTo(user.email)).toHaveLength(1);
+    expect((await tables.users.findByUsername(user.username))?.activationStatus).toBe(
+      ActivationStatus.MAIL_SENT,
+    );
   });
 
   describe('with SES failing once (aws-sdk-client-mock on the SES client)', () => {

@@ -27,6 +27,7 @@ export type DefinitionSubstitutions = Readonly<Record<DefinitionPlaceholder, str
 export const TASK_STATES = {
   GetActivationStatus: 'GetActivationStatusFunctionArn',
   SendActivationMail: 'SendActivationMailFunctionArn',
+  RecordMailSent: 'SendActivationMailFunctionArn',
 } as const satisfies Record<string, DefinitionPlaceholder>;
 
 export class DefinitionSubstitutionError extends Error {

@@ -1,10 +1,14 @@
 /**
- * The state machine's mail task: sends the activation mail to a NONE user through SES
- * and marks MAIL_SENT (SendActivationMailService: conditional claim, one mail per claim).
- *
- * Answers the original Lambda's contract: `{"result":"OK"}` when a mail went out, or a
- * "not appropriate" result when the user is past NONE. Failures propagate as the core's
- * typed errors; their `name` is what the state machine's Retry and Catch match on.
+ * The state machine's two mail tasks, one function:
+ * - SendActivationMail (`{"username"}`): sends the activation mail to a NONE user through
+ *   SES (SendActivationMailService: conditional claim, one mail per claim) and answers
+ *   `{"result":"OK", "claimId", "sentAt"}`, the original Lambda's `OK` plus what the next
+ *   state needs; or a "not appropriate" result when the user is past NONE.
+ * - RecordMailSent (`{"username", "mailed": {"claimId", "sentAt"}}`): marks MAIL_SENT for
+ *   that claim. A state of its own with its own retries, so that a failed write after SES
+ *   took the mail is retried without mailing again.
+ * Failures propagate as the core's typed errors; their `name` is what the state machine's
+ * Retry and Catch match on.
  */
 import type { Context } from 'aws-lambda';
 import {
@@ -34,11 +38,14 @@ import {
   urlList,
 } from '../shared/lambda-env';
 import { SesMailer } from '../shared/ses-mailer';
-import { InvalidTaskInputError, usernameOf } from '../shared/task-input';
+import { InvalidTaskInputError, mailedOf, usernameOf } from '../shared/task-input';
 
 export interface SendActivationMailResult {
-  /** `OK`, or why nothing was sent. */
+  /** `OK` (sent), `RECORDED` (MAIL_SENT written), or why nothing was done. */
   readonly result: string;
+  /** With `OK`: the claim whose mail went out, for RecordMailSent. */
+  readonly claimId?: string;
+  readonly sentAt?: string;
 }
 
 export type SendActivationMailHandler = (
@@ -116,7 +123,16 @@ export function createSendActivationMailHandler(
         `The task input needs a valid "username"; got ${JSON.stringify(username ?? null)}.`,
       );
     }
+    const mailed = mailedOf(event);
+    if (mailed) {
+      const recorded = await service.recordMailSent(username, mailed.claimId, mailed.sentAt);
+      return recorded.recorded
+        ? { result: 'RECORDED' }
+        : notAppropriateResult(username, recorded.status);
+    }
     const outcome = await service.send(username);
-    return outcome.sent ? { result: 'OK' } : notAppropriateResult(username, outcome.status);
+    return outcome.sent
+      ? { result: 'OK', claimId: outcome.claimId, sentAt: outcome.sentAt }
+      : notAppropriateResult(username, outcome.status);
   };
 }

@@ -46,13 +46,27 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
     handler = createSendActivationMailHandler(lambdaEnv(tables, ses.endpoint));
   });
 
-  it('mails a NONE user one link that activates the account, and marks MAIL_SENT', async () => {
+  it('mails a NONE user one link that activates the account; RecordMailSent then marks MAIL_SENT', async () => {
     const user = newUser();
     await tables.users.create(user);
 
     const result = await handler({ username: user.username, activationStatus: 'NONE' });
+    const afterSend = await tables.users.findByUsername(user.username);
+    const recorded = await handler({
+      username: user.username,
+      mailed: { claimId: result.claimId, sentAt: result.sentAt },
+    });
 
-    expect(result).toEqual({ result: 'OK' });
+    expect(result).toEqual({
+      result: 'OK',
+      claimId: expect.any(String),
+      sentAt: expect.any(String),
+    });
+    expect(afterSend).toMatchObject({
+      activationStatus: ActivationStatus.NONE,
+      mailClaimId: result.claimId,
+    });
+    expect(recorded).toEqual({ result: 'RECORDED' });
     const mails = await ses.mailsTo(user.email);
     expect(mails).toHaveLength(1);
     const [mail] = mails as [StoredMail];
@@ -131,13 +145,8 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
         : (outcome.reason as { name: string }).name,
     );
     expect(results).toContain('OK');
-    // The loser either found the claim held or, if the winner was already done, MAIL_SENT.
-    expect(results.filter((result) => result !== 'OK')).toEqual([
-      expect.stringMatching(/^(ActivationMailInProgressError|.*It is MAIL_SENT)$/),
-    ]);
-    expect((await tables.users.findByUsername(user.username))?.activationStatus).toBe(
-      ActivationStatus.MAIL_SENT,
-    );
+    // The loser found the claim held: the winner's mail is not recorded yet.
+    expect(results.filter((result) => result !== 'OK')).toEqual(['ActivationMailInProgressError']);
   });
 
   it('refuses a link base that is not on the allow-list, sends nothing, keeps NONE', async () => {
@@ -160,6 +169,8 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
     ['a string', 'alice'],
     ['null', null],
     ['an over-long username', { username: 'x'.repeat(3000) }],
+    ['a "mailed" without a claim', { username: 'alice', mailed: { sentAt: 'now' } }],
+    ['a "mailed" that is not an object', { username: 'alice', mailed: 'yes' }],
   ])('refuses a task input with %s with InvalidTaskInputError', async (_label, event) => {
     await expect(handler(event)).rejects.toMatchObject({ name: 'InvalidTaskInputError' });
   });
@@ -198,7 +209,7 @@ describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES cl
     expect(afterFailure).toMatchObject({ activationStatus: ActivationStatus.NONE });
     expect(afterFailure?.mailClaimId).toBeUndefined();
 
-    await expect(handler({ username: user.username })).resolves.toEqual({ result: 'OK' });
+    await expect(handler({ username: user.username })).resolves.toMatchObject({ result: 'OK' });
 
     expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(2);
     expect(await ses.mailsTo(user.email)).toHaveLength(1);
@@ -228,7 +239,7 @@ describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES cl
     expect(await ses.mailsTo(user.email)).toHaveLength(0);
 
     clock.advanceSeconds(61);
-    await expect(handler({ username: user.username })).resolves.toEqual({ result: 'OK' });
+    await expect(handler({ username: user.username })).resolves.toMatchObject({ result: 'OK' });
 
     expect(await ses.mailsTo(user.email)).toHaveLength(1);
   });

@@ -15,6 +15,31 @@ export class InvalidTaskInputError extends Error {
   }
 }
 
+/** What the send task returned and the record task gets: which claim's mail went out. */
+export interface MailedClaim {
+  readonly claimId: string;
+  readonly sentAt: string;
+}
+
+/**
+ * `event.mailed` when present: undefined when absent.
+ * @throws InvalidTaskInputError when present but not `{claimId, sentAt}` of strings
+ */
+export function mailedOf(event: unknown): MailedClaim | undefined {
+  if (typeof event !== 'object' || event === null || !('mailed' in event)) return undefined;
+  const { mailed } = event as { mailed?: unknown };
+  const { claimId, sentAt } = (typeof mailed === 'object' && mailed !== null ? mailed : {}) as {
+    claimId?: unknown;
+    sentAt?: unknown;
+  };
+  if (typeof claimId !== 'string' || claimId === '' || typeof sentAt !== 'string') {
+    throw new InvalidTaskInputError(
+      `The task input's "mailed" must be {"claimId": string, "sentAt": string}; got ${JSON.stringify(mailed ?? null)}.`,
+    );
+  }
+  return { claimId, sentAt };
+}
+
 /** `event.username` when it is a string, else undefined. */
 export function usernameOf(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;

@@ -54,6 +54,14 @@ describe('SendActivationMailService', () => {
     service = new SendActivationMailService(store, mailer, clock, SETTINGS);
   });
 
+  /** What the state machine does: SendActivationMail, then RecordMailSent with its result. */
+  async function mailAndRecord(username: string) {
+    const outcome = await service.send(username);
+    if (outcome.sent) await service.recordMailSent(username, outcome.claimId, outcome.sentAt);
+    return outcome;
+  }
+  const SENT = { sent: true, claimId: expect.any(String), sentAt: NOW };
+
   describe('for a user in status NONE', () => {
     beforeEach(async () => {
       await store.create(alice);
@@ -62,7 +70,7 @@ describe('SendActivationMailService', () => {
     it('sends one activation mail to the user’s address', async () => {
       const outcome = await service.send('alice');
 
-      expect(outcome).toEqual({ sent: true });
+      expect(outcome).toEqual(SENT);
       expect(mailer.sent).toHaveLength(1);
       expect(mailer.sent[0]).toMatchObject({
         to: 'Alice@Example.org',
@@ -71,8 +79,21 @@ describe('SendActivationMailService', () => {
       expect(mailer.sent[0]!.text).toContain('Dear Alice Liddell,');
     });
 
+    it('answers the claim of the mail it sent and writes MAIL_SENT only when told to', async () => {
+      const outcome = await service.send('alice');
+      const afterSend = await store.findByUsername('alice');
+
+      expect(afterSend).toMatchObject({
+        activationStatus: ActivationStatus.NONE,
+        mailClaimId: outcome.sent ? outcome.claimId : 'none',
+      });
+      await expect(
+        service.recordMailSent('alice', outcome.sent ? outcome.claimId : '', NOW),
+      ).resolves.toEqual({ recorded: true });
+    });
+
     it('marks the user MAIL_SENT at the current time and clears the send claim', async () => {
-      await service.send('alice');
+      await mailAndRecord('alice');
 
       const stored = await store.findByUsername('alice');
       expect(stored).toMatchObject({
@@ -84,7 +105,7 @@ describe('SendActivationMailService', () => {
     });
 
     it('stores only the hash of the mailed token, expiring after the configured TTL', async () => {
-      await service.send('alice');
+      await mailAndRecord('alice');
 
       const stored = (await store.findByUsername('alice'))!;
       const token = activationTokenIn(mailer.sent[0]!);
@@ -96,7 +117,7 @@ describe('SendActivationMailService', () => {
     });
 
     it('links to the user’s base with the username and the token', async () => {
-      await service.send('alice');
+      await mailAndRecord('alice');
 
       const link = activationLinkIn(mailer.sent[0]!);
       expect(`${link.origin}${link.pathname}`).toBe(BASE);
@@ -105,7 +126,7 @@ describe('SendActivationMailService', () => {
     });
 
     it('mails a token that activates the account', async () => {
-      await service.send('alice');
+      await mailAndRecord('alice');
 
       const activation = new AccountActivationService(store, clock);
       await expect(activation.activate('alice', activationTokenIn(mailer.sent[0]!))).resolves.toBe(
@@ -113,8 +134,17 @@ describe('SendActivationMailService', () => {
       );
     });
 
+    it('records nothing twice: a repeated RecordMailSent finds MAIL_SENT', async () => {
+      const outcome = await mailAndRecord('alice');
+
+      const again = await service.recordMailSent('alice', outcome.sent ? outcome.claimId : '', NOW);
+
+      expect(again).toEqual({ recorded: false, status: ActivationStatus.MAIL_SENT });
+      expect(mailer.sent).toHaveLength(1);
+    });
+
     it('sends no second mail when called again (a duplicated stream record)', async () => {
-      await service.send('alice');
+      await mailAndRecord('alice');
 
       const again = await service.send('alice');
 
@@ -207,7 +237,7 @@ describe('SendActivationMailService', () => {
     it('accepts the user’s base with a trailing slash and links without it', async () => {
       await store.create({ ...alice, activationUrlBase: `${BASE}/` });
 
-      await expect(service.send('alice')).resolves.toEqual({ sent: true });
+      await expect(service.send('alice')).resolves.toEqual(SENT);
 
       expect(activationLinkIn(mailer.sent[0]!).pathname).toBe('/activate');
     });
@@ -215,7 +245,7 @@ describe('SendActivationMailService', () => {
     it('accepts a base configured with a trailing slash when the user’s has none', async () => {
       await store.create({ ...alice, activationUrlBase: 'http://localhost:3000/activate' });
 
-      await expect(service.send('alice')).resolves.toEqual({ sent: true });
+      await expect(service.send('alice')).resolves.toEqual(SENT);
 
       expect(activationLinkIn(mailer.sent[0]!).href).toMatch(
         /^http:\/\/localhost:3000\/activate\?username=alice&token=/,
@@ -229,12 +259,12 @@ describe('SendActivationMailService', () => {
     });
 
     it('two concurrent sends mail exactly once; the other is told it is in progress', async () => {
-      const results = await Promise.allSettled([service.send('alice'), service.send('alice')]);
+      const results = await Promise.allSettled([mailAndRecord('alice'), mailAndRecord('alice')]);
 
       expect(mailer.attempts).toHaveLength(1);
       const fulfilled = results.filter((result) => result.status === 'fulfilled');
       const rejected = results.filter((result) => result.status === 'rejected');
-      expect(fulfilled.map((result) => result.value)).toContainEqual({ sent: true });
+      expect(fulfilled.map((result) => result.value)).toContainEqual(SENT);
       for (const result of rejected) {
         expect(result.reason).toBeInstanceOf(ActivationMailInProgressError);
       }
@@ -244,7 +274,7 @@ describe('SendActivationMailService', () => {
     });
 
     it('ten concurrent sends mail exactly once', async () => {
-      await Promise.allSettled(Array.from({ length: 10 }, () => service.send('alice')));
+      await Promise.allSettled(Array.from({ length: 10 }, () => mailAndRecord('alice')));
 
       expect(mailer.attempts).toHaveLength(1);
       await expect(store.findByUsername('alice')).resolves.toMatchObject({
@@ -285,7 +315,7 @@ describe('SendActivationMailService', () => {
 
       const retry = await service.send('alice');
 
-      expect(retry).toEqual({ sent: true });
+      expect(retry).toEqual(SENT);
       expect(mailer.sent).toHaveLength(1);
       expect(mailer.attempts).toHaveLength(2);
     });
@@ -337,9 +367,9 @@ describe('SendActivationMailService', () => {
       await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
       clock.advanceSeconds(LEASE_SECONDS + 1);
 
-      const retry = await service.send('alice');
+      const retry = await mailAndRecord('alice');
 
-      expect(retry).toEqual({ sent: true });
+      expect(retry).toEqual({ ...SENT, sentAt: clock.now().toISOString() });
       expect(mailer.sent).toHaveLength(1);
       await expect(store.findByUsername('alice')).resolves.toMatchObject({
         activationStatus: ActivationStatus.MAIL_SENT,
@@ -350,7 +380,7 @@ describe('SendActivationMailService', () => {
       await expect(service.send('alice')).rejects.toBeInstanceOf(MailDeliveryError);
       const oldToken = activationTokenIn(mailer.attempts[0]!);
       clock.advanceSeconds(LEASE_SECONDS + 1);
-      await service.send('alice');
+      await mailAndRecord('alice');
       const newToken = activationTokenIn(mailer.sent[0]!);
       const activation = new AccountActivationService(store, clock);
 
@@ -382,22 +412,32 @@ describe('SendActivationMailService', () => {
       },
     );
 
-    it('fails with UserStoreError when marking MAIL_SENT fails after the mail went out', async () => {
+    it('fails RecordMailSent with UserStoreError when the write fails, the mail already out', async () => {
       jest.spyOn(store, 'markMailSent').mockRejectedValue(failure);
+      const outcome = await service.send('alice');
 
-      const sending = service.send('alice');
+      const recording = service.recordMailSent('alice', outcome.sent ? outcome.claimId : '', NOW);
 
-      await expect(sending).rejects.toBeInstanceOf(UserStoreError);
-      await expect(sending).rejects.toMatchObject({ cause: failure });
+      await expect(recording).rejects.toBeInstanceOf(UserStoreError);
+      await expect(recording).rejects.toMatchObject({ cause: failure });
       expect(mailer.sent).toHaveLength(1);
     });
 
-    it('keeps the claim when marking MAIL_SENT fails, so a retry does not mail at once', async () => {
+    it('records on a retry of RecordMailSent after the write failed, mailing nothing again', async () => {
       jest.spyOn(store, 'markMailSent').mockRejectedValueOnce(failure);
-      await expect(service.send('alice')).rejects.toBeInstanceOf(UserStoreError);
+      const outcome = await service.send('alice');
+      const claimId = outcome.sent ? outcome.claimId : '';
+      await expect(service.recordMailSent('alice', claimId, NOW)).rejects.toBeInstanceOf(
+        UserStoreError,
+      );
 
-      await expect(service.send('alice')).rejects.toBeInstanceOf(ActivationMailInProgressError);
+      await expect(service.recordMailSent('alice', claimId, NOW)).resolves.toEqual({
+        recorded: true,
+      });
       expect(mailer.attempts).toHaveLength(1);
+      await expect(store.findByUsername('alice')).resolves.toMatchObject({
+        activationStatus: ActivationStatus.MAIL_SENT,
+      });
     });
 
     it('lets a domain error of the store through unchanged', async () => {

@@ -35,9 +35,15 @@ export interface ActivationMailSettings {
 }
 
 export type SendActivationMailOutcome =
-  | { readonly sent: true }
+  /** SES took the mail; MAIL_SENT is not written yet: recordMailSent does that. */
+  | { readonly sent: true; readonly claimId: string; readonly sentAt: string }
   /** Nothing to do: the user is not (any more) in status NONE. */
   | { readonly sent: false; readonly status: ActivationStatus };
+
+export type RecordMailSentOutcome =
+  | { readonly recorded: true }
+  /** Nothing written: MAIL_SENT is already recorded, or the user moved on (DONE). */
+  | { readonly recorded: false; readonly status: ActivationStatus };
 
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
@@ -52,7 +58,11 @@ const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
  *    retry can go at once; if the outcome is unknown, the claim is kept until its lease
  *    ends, so a crash or timeout after SES accepted the mail cannot cause a second mail
  *    right away, and cannot leave the user without one for good either.
- * 3. Mark MAIL_SENT (conditional on still holding the claim).
+ * 3. Return the claim. Marking MAIL_SENT is a step of its own (recordMailSent), which the
+ *    state machine runs and retries as a state of its own, fed by this result: a failed
+ *    write after SES took the mail retries the write, never the mail. What remains is a
+ *    process death between SES's accept and this method's return: the claim's lease then
+ *    ends and a retry mails again (the one documented window).
  */
 export class SendActivationMailService {
   private readonly allowedBases: ReadonlySet<string>;
@@ -124,11 +134,26 @@ export class SendActivationMailService {
       throw new MailDeliveryError(username, true, { cause: error });
     }
 
-    // The mail is out. If this write fails, the claim stays until its lease ends and a
-    // retry finds MAIL_SENT or, after the lease, mails again: the one case of a second
-    // mail, needing SES to succeed and DynamoDB to fail in the same attempt.
-    await this.storeCall(() => this.store.markMailSent(username, claimId, now.toISOString()));
-    return { sent: true };
+    return { sent: true, claimId, sentAt: this.clock.now().toISOString() };
+  }
+
+  /**
+   * Records that the mail of claim `claimId` went out: status MAIL_SENT, claim cleared.
+   * Safe to repeat: a second call (a retry after a lost answer) finds MAIL_SENT and
+   * writes nothing.
+   * @throws UserNotFoundError (not retryable); UserStoreError (retryable)
+   */
+  async recordMailSent(
+    username: string,
+    claimId: string,
+    sentAt: string,
+  ): Promise<RecordMailSentOutcome> {
+    if (usernameProblems(username).length > 0) throw new UserNotFoundError(username);
+    const marked = await this.storeCall(() => this.store.markMailSent(username, claimId, sentAt));
+    if (marked) return { recorded: true };
+    const user = await this.storeCall(() => this.store.findByUsername(username));
+    if (!user) throw new UserNotFoundError(username);
+    return { recorded: false, status: user.activationStatus };
   }
 
   private async storeCall<T>(call: () => Promise<T>): Promise<T> {

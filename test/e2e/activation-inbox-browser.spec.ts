@@ -30,6 +30,8 @@ describe('activation through the local inbox, in a browser', () => {
     const http = system.app.getHttpServer() as Server;
     expect((await request(http).post('/users').send(user)).status).toBe(201);
     const mail = await system.waitForMail(user.email);
+    // The mail is in the inbox a moment before RecordMailSent writes MAIL_SENT.
+    await system.stack.pipeline.settled();
     const inbox = await browser.context.newPage();
     const problems: string[] = [];
 

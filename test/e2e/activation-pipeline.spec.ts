@@ -100,6 +100,8 @@ describe('activation pipeline, end to end (local stand-ins)', () => {
       'GetActivationStatus',
       'CheckActivationStatus',
       'SendActivationMail',
+      'CheckMailWentOut',
+      'RecordMailSent',
       'MailSent',
     ]);
     const succeeded = events.find((event) => event.type === 'ExecutionSucceeded');
@@ -107,6 +109,7 @@ describe('activation pipeline, end to end (local stand-ins)', () => {
       username: user.username,
       activationStatus: 'NONE',
       sendResult: { result: 'OK' },
+      recordResult: { result: 'RECORDED' },
     });
   });
 
