@@ -53,7 +53,9 @@ const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
  * 1. Claim the send with a conditional write that also stores the new token's hash.
  *    Of two racing attempts (a duplicated stream record, a retried task) only one wins;
  *    the other gets ActivationMailInProgressError and retries later, by which time the
- *    status is MAIL_SENT and it has nothing to do.
+ *    status is MAIL_SENT and it has nothing to do. The write is idempotent for its own
+ *    claim id, so when DynamoDB stalls and the SDK retries it after a lost answer, the
+ *    retry takes the claim it already holds instead of waiting out the lease.
  * 2. Send through the Mailer. If SES refused the mail, the claim is released so the
  *    retry can go at once; if the outcome is unknown, the claim is kept until its lease
  *    ends, so a crash or timeout after SES accepted the mail cannot cause a second mail

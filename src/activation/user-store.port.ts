@@ -38,7 +38,8 @@ export abstract class UserStore {
 
   /**
    * Takes the right to mail a NONE user and stores the new token's hash, if nobody
-   * holds a live claim. Replaces any earlier token.
+   * holds a live claim. Replaces any earlier token. Idempotent: the same claim (same id)
+   * again succeeds, so a retried write whose first answer was lost does not lock itself out.
    */
   abstract claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome>;
 

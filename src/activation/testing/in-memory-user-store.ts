@@ -41,7 +41,11 @@ export class InMemoryUserStore extends UserStore {
     if (user.activationStatus !== ActivationStatus.NONE) {
       return { claimed: false, reason: 'NOT_NONE' };
     }
-    if (user.mailClaimExpiresAt !== undefined && user.mailClaimExpiresAt > claim.now) {
+    const heldByAnother =
+      user.mailClaimId !== claim.claimId &&
+      user.mailClaimExpiresAt !== undefined &&
+      user.mailClaimExpiresAt > claim.now;
+    if (heldByAnother) {
       return { claimed: false, reason: 'HELD' };
     }
     this.update(username, {

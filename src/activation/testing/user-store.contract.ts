@@ -129,6 +129,22 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
         });
       });
 
+      it('takes the same claim again (a retried write whose answer was lost), not HELD', async () => {
+        const user = await newUser();
+        const token = mintActivationToken();
+        const claim = claimAt(0, 'retried', token.hash);
+        await store.claimActivationMail(user.username, claim);
+
+        const again = await store.claimActivationMail(user.username, claim);
+
+        expect(again).toEqual({ claimed: true });
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          mailClaimId: 'retried',
+          mailClaimExpiresAt: at(LEASE_SECONDS),
+          activationTokenHash: token.hash,
+        });
+      });
+
       it('lets another attempt take the claim over once the lease has ended, replacing the token', async () => {
         const user = await newUser();
         await store.claimActivationMail(

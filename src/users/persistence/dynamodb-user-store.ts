@@ -117,7 +117,11 @@ export class DynamoDbUserStore extends UserStore {
         'activationTokenHash = :tokenHash, activationTokenExpiresAt = :tokenEnd',
       ConditionExpression:
         'attribute_exists(#key) AND activationStatus = :none AND ' +
-        '(attribute_not_exists(mailClaimExpiresAt) OR mailClaimExpiresAt <= :now)',
+        '(attribute_not_exists(mailClaimExpiresAt) OR mailClaimExpiresAt <= :now ' +
+        // The same claim again: the SDK's retry of this very write after its first answer
+        // was lost (a stall). Without this, that retry finds its own claim and waits out
+        // the lease.
+        'OR mailClaimId = :claimId)',
       ExpressionAttributeNames: { '#key': USER_KEY },
       ExpressionAttributeValues: {
         ':claimId': claim.claimId,
