@@ -1,6 +1,4 @@
-import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import aslValidator from 'asl-validator';
-import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import {
   type RunOptions,
   StateMachine,
@@ -30,7 +28,6 @@ import {
 } from './state-machine';
 import { LocalSes } from '../src/workers/local-ses';
 import { lambdaEnv, newUser } from './testing/pipeline-fixtures';
-import { sendForReal, sesThrottling } from './testing/ses-mock';
 
 const ARNS: DefinitionSubstitutions = {
   GetActivationStatusFunctionArn:
@@ -413,26 +410,32 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
     );
   });
 
-  describe('with SES failing once (aws-sdk-client-mock on the SES client)', () => {
-    let sesMock: AwsClientStub<SESClient>;
+  describe('with the local SES throttling every other send (SES_LOCAL_THROTTLE_RATE 0.5)', () => {
+    let throttling: LocalSes;
+    let sendMailHandler: NonNullable<typeof taskHandlers>[string];
 
-    beforeAll(() => {
-      sesMock = mockClient(SESClient);
+    beforeAll(async () => {
+      throttling = await LocalSes.start(0, { throttleRate: 0.5 });
+      const sendMail = createSendActivationMailHandler(lambdaEnv(tables, throttling.endpoint));
+      sendMailHandler = taskHandlers!.SendActivationMail;
+      taskHandlers!.SendActivationMail = async (input: unknown) =>
+        JSON.parse(JSON.stringify(await sendMail(input)));
     });
 
-    afterAll(() => sesMock.restore());
+    afterAll(async () => {
+      taskHandlers!.SendActivationMail = sendMailHandler;
+      await throttling.stop();
+    });
 
     it('takes the Retry after a throttled send and mails exactly once', async () => {
       const user = newUser();
       await tables.users.create(user);
-      sesMock.on(SendEmailCommand).rejectsOnce(sesThrottling()).callsFake(sendForReal);
 
       const { output, error, retried } = await run(user.username);
 
       expect(error).toBeUndefined();
       expect(output).toMatchObject({ sendResult: { result: 'OK' } });
       expect(retried).toEqual(['SendActivationMail']);
-      expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(2);
       expect(await ses.mailsTo(user.email)).toHaveLength(1);
     });
   });

@@ -16,7 +16,7 @@ import {
   lambdaEnv,
   newUser,
 } from '../testing/pipeline-fixtures';
-import { sendForReal, sesThrottling } from '../testing/ses-mock';
+import { sendForReal } from '../testing/ses-mock';
 import {
   createSendActivationMailHandler,
   type SendActivationMailHandler,
@@ -176,6 +176,36 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
   });
 });
 
+describe('send-activation-mail when the local SES throttles (SES_LOCAL_THROTTLE_RATE 0.5)', () => {
+  let throttling: LocalSes;
+  let handler: SendActivationMailHandler;
+
+  beforeAll(async () => {
+    throttling = await LocalSes.start(0, { throttleRate: 0.5 });
+    handler = createSendActivationMailHandler(lambdaEnv(tables, throttling.endpoint));
+  });
+
+  afterAll(() => throttling.stop());
+
+  it('reports a throttled send as MailDeliveryError, releases the claim, and a retry mails once', async () => {
+    const user = newUser();
+    await tables.users.create(user);
+
+    await expect(handler({ username: user.username })).rejects.toMatchObject({
+      name: 'MailDeliveryError',
+      outcomeUnknown: false,
+    });
+    const afterFailure = await tables.users.findByUsername(user.username);
+    expect(afterFailure).toMatchObject({ activationStatus: ActivationStatus.NONE });
+    expect(afterFailure?.mailClaimId).toBeUndefined();
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
+
+    await expect(handler({ username: user.username })).resolves.toMatchObject({ result: 'OK' });
+
+    expect(await ses.mailsTo(user.email)).toHaveLength(1);
+  });
+});
+
 describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES client)', () => {
   // Created in beforeAll: mockClient replaces SESClient's send for every client at once.
   let sesMock: AwsClientStub<SESClient>;
@@ -194,25 +224,6 @@ describe('send-activation-mail when SES fails (aws-sdk-client-mock on the SES cl
 
   afterAll(() => {
     sesMock.restore();
-  });
-
-  it('reports a throttled send as MailDeliveryError, releases the claim, and a retry mails once', async () => {
-    const user = newUser();
-    await tables.users.create(user);
-    sesMock.on(SendEmailCommand).rejectsOnce(sesThrottling()).callsFake(sendForReal);
-
-    await expect(handler({ username: user.username })).rejects.toMatchObject({
-      name: 'MailDeliveryError',
-      outcomeUnknown: false,
-    });
-    const afterFailure = await tables.users.findByUsername(user.username);
-    expect(afterFailure).toMatchObject({ activationStatus: ActivationStatus.NONE });
-    expect(afterFailure?.mailClaimId).toBeUndefined();
-
-    await expect(handler({ username: user.username })).resolves.toMatchObject({ result: 'OK' });
-
-    expect(sesMock.commandCalls(SendEmailCommand)).toHaveLength(2);
-    expect(await ses.mailsTo(user.email)).toHaveLength(1);
   });
 
   it('keeps the claim after a timeout (outcome unknown) until its lease ends, then mails', async () => {

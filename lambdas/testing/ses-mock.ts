@@ -1,12 +1,12 @@
 /**
- * SES failures for the Lambdas' tests (aws-sdk-client-mock): the local SES never refuses a
- * mail, so a refusal is mocked, and every other call is handed on to the local SES.
+ * SES failures the local SES cannot produce, for the Lambdas' tests (aws-sdk-client-mock):
+ * a timeout or a dropped connection, whose outcome is unknown. (A refusal it can:
+ * `LocalSes.start(port, { throttleRate })`.) Every other call is handed on to the local SES.
  */
 import {
   SendEmailCommand,
   type SendEmailCommandOutput,
   SESClient,
-  SESServiceException,
 } from '@aws-sdk/client-ses';
 
 // Taken when this module loads, before any mockClient(SESClient) replaces it.
@@ -16,13 +16,3 @@ const realSend: (this: SESClient, command: SendEmailCommand) => Promise<SendEmai
 /** For `callsFake`: the send as it would have gone without the mock, to the local SES. */
 export const sendForReal = (input: SendEmailCommand['input'], getClient: () => unknown) =>
   realSend.call(getClient() as SESClient, new SendEmailCommand(input));
-
-/** SES's answer to a send over the account's rate: a modeled refusal, so the mail was not sent. */
-export function sesThrottling(): SESServiceException {
-  return new SESServiceException({
-    name: 'Throttling',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 400 },
-    message: 'Maximum sending rate exceeded.',
-  });
-}

@@ -42,7 +42,7 @@ describe('loadConfig', () => {
           localPort: 8083,
           stateMachineName: 'SF_CardStore_SendUserActivationMail',
         },
-        ses: { endpoint: undefined, localPort: 8005 },
+        ses: { endpoint: undefined, localPort: 8005, localThrottleRate: 0 },
       });
     });
 
@@ -74,6 +74,7 @@ describe('loadConfig', () => {
       STATE_MACHINE_NAME: 'Staging_SendMail',
       SES_ENDPOINT: 'http://127.0.0.1:9005',
       SES_LOCAL_PORT: '9006',
+      SES_LOCAL_THROTTLE_RATE: '0.3',
     });
 
     expect(config).toEqual({
@@ -103,7 +104,7 @@ describe('loadConfig', () => {
         localPort: 9084,
         stateMachineName: 'Staging_SendMail',
       },
-      ses: { endpoint: 'http://127.0.0.1:9005', localPort: 9006 },
+      ses: { endpoint: 'http://127.0.0.1:9005', localPort: 9006, localThrottleRate: 0.3 },
     });
   });
 
@@ -186,6 +187,9 @@ describe('loadConfig', () => {
       ['STATE_MACHINE_NAME', 'x'.repeat(81)],
       ['SES_ENDPOINT', 'smtp://127.0.0.1'],
       ['SES_LOCAL_PORT', '65536'],
+      ['SES_LOCAL_THROTTLE_RATE', '1.5'],
+      ['SES_LOCAL_THROTTLE_RATE', '-0.1'],
+      ['SES_LOCAL_THROTTLE_RATE', '30%'],
       ['CARD_STORE_MODE', 'AWS'],
       ['CARD_STORE_MODE', 'cloud'],
       ['CARD_STORE_MODE', ''],

@@ -9,6 +9,7 @@ import { MAX_ACTIVATION_MAIL_LEASE_SECONDS } from '../activation/send-activation
 import {
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -40,6 +41,8 @@ const STATE_MACHINE_NAME_MESSAGE = '$property must be 1-80 characters of A-Z, a-
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+const toDecimal = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
 const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -147,6 +150,17 @@ class EnvironmentVariables {
   @Max(65_535)
   @IsInt({ message: '$property must be an integer' })
   SES_LOCAL_PORT = 8005;
+
+  /**
+   * A fault knob of the local SES, off by default: the share of SendEmail calls it refuses
+   * with SES's `Throttling` error (0.3 refuses about 30 %). For the fault suite and for
+   * trying the pipeline's retries by hand; the embedded SES only.
+   */
+  @Transform(toDecimal)
+  @Min(0)
+  @Max(1)
+  @IsNumber({}, { message: '$property must be a number from 0 to 1' })
+  SES_LOCAL_THROTTLE_RATE = 0;
 }
 
 export interface TableNames {
@@ -200,6 +214,8 @@ export interface AppConfig {
     /** An existing SES endpoint; unset in local mode: start the embedded one. */
     readonly endpoint?: string;
     readonly localPort: number;
+    /** The share of sends the embedded SES refuses with Throttling (a fault knob). */
+    readonly localThrottleRate: number;
   };
 }
 
@@ -301,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ses: {
       endpoint: vars.SES_ENDPOINT?.replace(/\/+$/, ''),
       localPort: vars.SES_LOCAL_PORT,
+      localThrottleRate: vars.SES_LOCAL_THROTTLE_RATE,
     },
   };
 }

@@ -6,7 +6,7 @@
  * Its mail store is a module-level array: every instance in one process shares it, and it
  * is kept in memory only (a restart empties the inbox).
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import startSesServer from 'aws-ses-v2-local';
 import { LocalSetupError, portInUse } from './dynamodb-local';
@@ -29,6 +29,46 @@ export interface StoredMail {
   readonly at: number;
 }
 
+export interface LocalSesFaults {
+  /** The share of API calls (SendEmail) refused with `Throttling`, 0 to 1; 0 by default. */
+  readonly throttleRate?: number;
+}
+
+/**
+ * SES's answer when a sending rate is exceeded (API v1, the query protocol): the SDK
+ * reads it as a `Throttling` service error with HTTP 400, which the mailer counts as
+ * "certainly not sent".
+ */
+const THROTTLING_ANSWER =
+  '<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>' +
+  '<Code>Throttling</Code><Message>Maximum sending rate exceeded.</Message></Error>' +
+  '<RequestId>local-ses-throttling</RequestId></ErrorResponse>';
+
+/**
+ * Puts a fault in front of aws-ses-v2-local's handler: the share `rate` of API calls
+ * (`POST /`, where API v1 sends SendEmail) is answered with Throttling and never reaches
+ * the inbox. The inbox and `/store` are untouched. Spread evenly and deterministic, so a
+ * test can count on it: call n is refused when ⌈(n+1)·rate⌉ > ⌈n·rate⌉ (0.5 refuses the
+ * 1st, 3rd, 5th… call; 0.3 three calls in every ten, the first of them the 1st).
+ */
+function refuseSomeSends(server: Server, rate: number): void {
+  const [handle] = server.listeners('request') as ((...args: unknown[]) => void)[];
+  server.removeAllListeners('request');
+  let calls = 0;
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const isApiCall = request.method === 'POST' && request.url === '/';
+    const n = isApiCall ? calls++ : 0;
+    if (!isApiCall || Math.ceil((n + 1) * rate) <= Math.ceil(n * rate)) {
+      handle!(request, response);
+      return;
+    }
+    request.resume();
+    request.once('end', () =>
+      response.writeHead(400, { 'content-type': 'text/xml' }).end(THROTTLING_ANSWER),
+    );
+  });
+}
+
 export class LocalSes {
   private constructor(
     private readonly server: Server,
@@ -42,13 +82,14 @@ export class LocalSes {
   }
 
   /** @param port 0 picks a free port (tests) */
-  static async start(port: number): Promise<LocalSes> {
+  static async start(port: number, faults: LocalSesFaults = {}): Promise<LocalSes> {
     let server: Server;
     try {
       server = await startSesServer({ host: LOOPBACK, port });
     } catch (error) {
       throw new LocalSetupError(`The local SES did not start: ${String(error)}`);
     }
+    if (faults.throttleRate) refuseSomeSends(server, faults.throttleRate);
     // Express 5 hands a listen error to the callback, so the promise resolves anyway.
     if (!server.listening) {
       server.close();
