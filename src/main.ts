@@ -57,6 +57,25 @@ function stopOnSignals(stop: () => Promise<void>): void {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
+/**
+ * A stand-in died (DynamoDB Local killed or crashed): without it every request would be a
+ * 503, so the whole system stops, saying why, with exit code 1. Nothing restarts it in
+ * place; `npm start` again resumes from the data folder (the stream poller's checkpoint,
+ * the executions), which is the recovery path the fault suite proves.
+ */
+async function stopAfterFailure(
+  reason: string,
+  app: NestExpressApplication,
+  stack: { stop(): Promise<void> },
+): Promise<never> {
+  process.stderr.write(
+    `\ncard-store: ${reason}\ncard-store: stopping everything; \`npm start\` starts it again on the same data.\n\n`,
+  );
+  await app.close().catch(() => undefined);
+  await stack.stop().catch(() => undefined);
+  process.exit(1);
+}
+
 function printBanner(mode: string, lines: readonly string[]): void {
   process.stdout.write(`\ncard-store is running (${mode})\n  ${lines.join('\n  ')}\n\n`);
 }
@@ -74,6 +93,7 @@ async function startLocalMode(config: AppConfig, startedAt: number): Promise<voi
       await app.close();
       await stack.stop();
     });
+    stack.onFailure((reason) => void stopAfterFailure(reason, app, stack));
 
     const now = performance.now();
     printBanner('local mode', [

@@ -150,15 +150,30 @@ function mainArgs(jarDir: string): { readonly args: string[]; readonly watchdog:
   return { args: ['-jar', join(jarDir, 'DynamoDBLocal.jar')], watchdog: false };
 }
 
+/** How DynamoDB Local ended when nobody asked it to: `kill -9`, an out-of-memory JVM, a crash. */
+export interface DynamoDbLocalExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The end of what it wrote to stderr, often the reason. */
+  readonly stderrTail: string;
+}
+
 export class DynamoDbLocal {
   private exited = false;
+  private stopping = false;
   private stderrTail = '';
+  private readonly unexpectedExitListeners: ((exit: DynamoDbLocalExit) => void)[] = [];
 
   private constructor(
     private readonly child: ChildProcess,
     readonly endpoint: string,
   ) {
-    child.once('exit', () => (this.exited = true));
+    child.once('exit', (code, signal) => {
+      this.exited = true;
+      if (this.stopping) return;
+      const exit = { code, signal, stderrTail: this.stderrTail.trim() };
+      for (const listener of this.unexpectedExitListeners) listener(exit);
+    });
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4_000);
     });
@@ -240,8 +255,18 @@ export class DynamoDbLocal {
     }
   }
 
+  /**
+   * Calls `listener` if the Java process ends without `stop()`. Local mode does not restart
+   * it: the owner stops the whole system (see src/main.ts), and the next start resumes from
+   * the data folder.
+   */
+  onUnexpectedExit(listener: (exit: DynamoDbLocalExit) => void): void {
+    this.unexpectedExitListeners.push(listener);
+  }
+
   /** Stops the Java process and waits for it to be gone. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.exited) return;
     const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
     this.child.stdin?.end();

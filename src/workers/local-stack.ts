@@ -8,7 +8,7 @@ import type { AppConfig } from '../config/app-config';
 import { createDynamoDbClient } from '../platform/aws/clients';
 import { userTableDefinitions } from '../users/persistence/user-tables';
 import { type ActivationPipelineOptions, LocalActivationPipeline } from './activation-pipeline';
-import { DynamoDbLocal } from './dynamodb-local';
+import { DynamoDbLocal, type DynamoDbLocalExit } from './dynamodb-local';
 import { ensureTables } from './ensure-tables';
 
 export interface LocalStack {
@@ -18,6 +18,11 @@ export interface LocalStack {
   readonly addresses: Readonly<Record<string, string>>;
   readonly createdTables: readonly string[];
   readonly pipeline: LocalActivationPipeline;
+  /**
+   * Calls `listener` when a stand-in this stack started dies on its own (DynamoDB Local
+   * killed or crashed). Nothing restarts it: the system cannot work without it.
+   */
+  onFailure(listener: (reason: string) => void): void;
   stop(): Promise<void>;
 }
 
@@ -63,6 +68,8 @@ export async function startLocalStack(
       },
       createdTables,
       pipeline,
+      onFailure: (listener) =>
+        embedded?.onUnexpectedExit((exit) => listener(describeExit(exit))),
       stop: async () => {
         await pipeline.stop();
         await embedded?.stop();
@@ -74,4 +81,9 @@ export async function startLocalStack(
   } finally {
     client.destroy();
   }
+}
+
+function describeExit({ code, signal, stderrTail }: DynamoDbLocalExit): string {
+  const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+  return `DynamoDB Local ${how}${stderrTail ? `; its last output:\n${stderrTail}` : ''}`;
 }

@@ -60,6 +60,7 @@ describe('npm start (local launcher)', () => {
     let first: Launcher;
     let firstBanner: string;
     let second: Launcher | undefined;
+    let third: Launcher | undefined;
 
     beforeAll(async () => {
       settings = await freshSettings('lifecycle');
@@ -72,6 +73,7 @@ describe('npm start (local launcher)', () => {
     afterAll(async () => {
       await first?.kill();
       await second?.kill();
+      await third?.kill();
       killJavaFor(settings?.dataDir);
       removeDir(settings?.dataDir);
     });
@@ -186,6 +188,24 @@ describe('npm start (local launcher)', () => {
       expect(exit.signal).toBe('SIGKILL');
       expect(javaLeft).toEqual([]);
       expect(portFreed).toBe(true);
+    });
+
+    it('stops everything with exit code 1, saying why, when DynamoDB Local is killed', async () => {
+      // Arrange: a third start on the same data.
+      third = Launcher.start(launcherEnv(settings));
+      await third.waitForBanner();
+      const [java] = javaPidsFor(settings.dataDir);
+
+      // Act
+      process.kill(java!, 'SIGKILL');
+      const exit = await third.waitForExit(15_000);
+
+      // Assert
+      expect(exit.code).toBe(1);
+      expect(third.stderr).toContain('card-store: DynamoDB Local was killed (SIGKILL)');
+      expect(third.stderr).toContain('`npm start` starts it again on the same data');
+      expect(third.stderr).not.toMatch(STACK_FRAME);
+      expect(await waitForPortFree(settings.port, 5_000)).toBe(true);
     });
   });
 
