@@ -214,12 +214,9 @@ describe('POST /users', () => {
 
     it('is refused when it differs only in Unicode composition (NFC) and letter case', async () => {
       const local = newRegistration().username;
-      await registered(api, { email: `${local}.zoe\u0308@example.org` });
+      await registered(api, { email: `${local}@zoe\u0308.example` });
 
-      const response = await register(
-        api,
-        newRegistration({ email: `${local}.ZO\u00cb@example.org` }),
-      );
+      const response = await register(api, newRegistration({ email: `${local}@ZO\u00cb.example` }));
 
       expectApiError(response, 409, 'EMAIL_TAKEN');
     });
@@ -246,6 +243,53 @@ describe('POST /users', () => {
       const retry = await register(api, { ...refused, email: newRegistration().email });
 
       expect(retry.status).toBe(201);
+    });
+  });
+
+  describe('one e-mail identity per mailbox', () => {
+    it.each([
+      ['its Punycode form', (local: string) => `${local}@xn--bcher-kva.example`],
+      [
+        'a compatibility form (mathematical b)',
+        (local: string) => `${local}@\u{1D41B}\u00fccher.example`,
+      ],
+      ['upper case', (local: string) => `${local.toUpperCase()}@B\u00dcCHER.EXAMPLE`],
+    ])(
+      'refuses a look-alike of a registered address, %s, with 409 EMAIL_TAKEN',
+      async (_case, lookAlike) => {
+        const local = newRegistration().username;
+        await registered(api, { email: `${local}@b\u00fccher.example` });
+        const second = newRegistration({ email: lookAlike(local) });
+
+        const response = await register(api, second);
+
+        expectApiError(response, 409, 'EMAIL_TAKEN');
+        expect(await userItem(api, second.username)).toBeUndefined();
+      },
+    );
+
+    it('refuses fw@ｘ.org (a fullwidth x) once fw@x.org is registered, where its mail goes', async () => {
+      const local = newRegistration().username;
+      await registered(api, { email: `${local}@x.org` });
+
+      const response = await register(api, newRegistration({ email: `${local}@\uff58.org` }));
+
+      expectApiError(response, 409, 'EMAIL_TAKEN');
+    });
+
+    it('claims the delivery address and shows the address as typed', async () => {
+      const registration = newRegistration();
+      const email = `${registration.username}@\u{1D41B}\u00fccher.example`;
+
+      const response = await register(api, { ...registration, email });
+
+      expect(response.status).toBe(201);
+      expect(response.body.email).toBe(email);
+      expect(await userItem(api, registration.username)).toMatchObject({ email });
+      expect(await userEmailItem(api, `${registration.username}@xn--bcher-kva.example`)).toEqual({
+        email: `${registration.username}@xn--bcher-kva.example`,
+        username: registration.username,
+      });
     });
   });
 
