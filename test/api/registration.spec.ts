@@ -2,7 +2,9 @@
  * POST /users: what a successful registration answers and stores, uniqueness of username
  * and email (also under concurrency), and that a failed registration leaves nothing behind.
  */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import request from 'supertest';
+import { emailKey } from '../../src/activation';
 import { createTestApp, type TestApp } from '../support/test-app';
 import {
   allItems,
@@ -289,6 +291,52 @@ describe('POST /users', () => {
       expect(await userEmailItem(api, `${registration.username}@xn--bcher-kva.example`)).toEqual({
         email: `${registration.username}@xn--bcher-kva.example`,
         username: registration.username,
+      });
+    });
+
+    describe('next to a claim stored under the old key (before the key was the delivery address)', () => {
+      /** A UserEmail item as the old rules wrote it: key NFC, trimmed, lower-cased. */
+      const putOldClaim = (key: string) =>
+        api.tables.documentClient.send(
+          new PutCommand({
+            TableName: api.config.dynamodb.tables.userEmails,
+            Item: { email: key, username: 'an-older-user' },
+          }),
+        );
+
+      it.each([
+        ['the Punycode form of its Unicode domain', 'b\u00fccher.example', 'xn--bcher-kva.example'],
+        [
+          'a compatibility form of its Unicode domain',
+          'b\u00fccher.example',
+          '\u{1D41B}\u00fccher.example',
+        ],
+        ['the same compatibility form in upper case', '\uff58.org', '\uff38.ORG'],
+      ])(
+        'refuses %s with 409 EMAIL_TAKEN, storing nothing',
+        async (_case, oldDomain, newDomain) => {
+          const local = newRegistration().username;
+          await putOldClaim(`${local}@${oldDomain}`);
+          const registration = newRegistration({ email: `${local}@${newDomain}` });
+
+          const response = await register(api, registration);
+
+          expectApiError(response, 409, 'EMAIL_TAKEN');
+          expect(await userItem(api, registration.username)).toBeUndefined();
+          expect(await userEmailItem(api, emailKey(registration.email))).toBeUndefined();
+        },
+      );
+
+      it('accepts an address whose old keys have no claim, next to one of another mailbox', async () => {
+        const local = newRegistration().username;
+        await putOldClaim(`${local}@m\u00fcller.example`);
+
+        const response = await register(
+          api,
+          newRegistration({ email: `${local}@b\u00fccher.example` }),
+        );
+
+        expect(response.status).toBe(201);
       });
     });
   });
