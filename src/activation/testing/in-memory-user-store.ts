@@ -34,9 +34,17 @@ export class InMemoryUserStore extends UserStore {
     this.emailClaims.set(key, user.username);
   }
 
-  /** A claim as an older version stored it: under a key given as it is (`legacyEmailKey`). */
+  /**
+   * Items as an older version stored them, without today's rules: a claim under a key
+   * given as it is (the old `legacyEmailKey`), or a user item whose address today's rules
+   * refuse (no claim is written for it).
+   */
   putLegacyEmailClaim(key: string, username: string): void {
     this.emailClaims.set(key, username);
+  }
+
+  putLegacyUser(user: UserRecord): void {
+    this.users.set(user.username, { ...user });
   }
 
   async findByUsername(username: string): Promise<UserRecord | undefined> {
