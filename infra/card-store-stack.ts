@@ -391,7 +391,13 @@ export class CardStoreStack extends Stack {
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       [this.userTable.tableArn],
     );
-    this.allow(apiFunction, ['dynamodb:PutItem'], [this.userEmailTable.tableArn]);
+    // PutItem: the email claim; ConditionCheckItem: the same transaction's check that no
+    // claim is stored under the address's old key (dynamodb-user-store.ts).
+    this.allow(
+      apiFunction,
+      ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+      [this.userEmailTable.tableArn],
+    );
     this.allow(
       apiFunction,
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],

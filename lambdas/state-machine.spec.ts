@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import aslValidator from 'asl-validator';
 import {
   type RunOptions,
@@ -8,6 +9,7 @@ import {
   ActivationMailInProgressError,
   ActivationStatus,
   ActivationUrlBaseNotAllowedError,
+  EmailAddressNotDeliverableError,
   MailDeliveryError,
   MAX_ACTIVATION_MAIL_LEASE_SECONDS,
   UserNotFoundError,
@@ -111,6 +113,7 @@ describe('the state machine definition', () => {
     const final = [
       new UserNotFoundError('u').name,
       new ActivationUrlBaseNotAllowedError('b').name,
+      new EmailAddressNotDeliverableError('u').name,
       new InvalidTaskInputError('x').name,
     ];
 
@@ -364,6 +367,22 @@ describe('the state machine run by aws-local-stepfunctions over the real handler
     expect(error?.name).toBe('ExecutionError');
     expect(error?.cause).toMatchObject({ name: 'ActivationUrlBaseNotAllowedError' });
     expect(error?.cause?.message).toContain('http://evil.test/activate');
+    expect(retried).toEqual([]);
+    expect(entered.at(-1)).toBe('ActivationMailFailed');
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
+  });
+
+  it('fails in ActivationMailFailed at once, mailing nothing, for an older item whose address cannot be delivered', async () => {
+    const user = newUser({ email: 'j\u00f6rg@example.org' });
+    // As an older version stored it: today's rules would refuse it at registration.
+    await tables.documentClient.send(
+      new PutCommand({ TableName: tables.config.dynamodb.tables.users, Item: { ...user } }),
+    );
+
+    const { error, entered, retried } = await run(user.username);
+
+    expect(error?.cause).toMatchObject({ name: 'EmailAddressNotDeliverableError' });
+    expect(error?.cause?.message).not.toContain(user.email);
     expect(retried).toEqual([]);
     expect(entered.at(-1)).toBe('ActivationMailFailed');
     expect(await ses.mailsTo(user.email)).toHaveLength(0);

@@ -1,4 +1,5 @@
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import {
   ACTIVATION_MAIL_SUBJECT,
@@ -91,6 +92,34 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
     await expect(
       new AccountActivationService(tables.users, new SystemClock()).activate(user.username, token),
     ).resolves.toBe('ACTIVATED');
+  });
+
+  it('mails the address as it is delivered: the domain in ASCII, compatibility forms folded', async () => {
+    const user = newUser();
+    const local = user.username;
+    await tables.users.create({ ...user, email: `${local}@\u{1D41B}\u00fccher.example` });
+
+    await handler({ username: user.username });
+
+    const mails = await ses.mailsTo(`${local}@xn--bcher-kva.example`);
+    expect(mails.map((mail) => mail.destination.to)).toEqual([[`${local}@xn--bcher-kva.example`]]);
+  });
+
+  it('fails with EmailAddressNotDeliverableError for an older item whose address has a non-ASCII local part: no mail, no claim', async () => {
+    const user = newUser({ email: 'j\u00f6rg@example.org' });
+    // As an older version stored it: today's rules would refuse it at registration.
+    await tables.documentClient.send(
+      new PutCommand({ TableName: tables.config.dynamodb.tables.users, Item: { ...user } }),
+    );
+
+    const sending = handler({ username: user.username });
+
+    await expect(sending).rejects.toMatchObject({
+      name: 'EmailAddressNotDeliverableError',
+      code: 'EMAIL_ADDRESS_NOT_DELIVERABLE',
+    });
+    await expect(tables.users.findByUsername(user.username)).resolves.toEqual(user);
+    expect(await ses.mailsTo(user.email)).toHaveLength(0);
   });
 
   it.each([ActivationStatus.MAIL_SENT, ActivationStatus.DONE])(

@@ -48,8 +48,9 @@ export class SesMailer extends Mailer {
 
 /**
  * SES takes only ASCII addresses: an internationalised domain goes as Punycode
- * (`zoë@bücher.example` → `zoë@xn--bcher-kva.example`). A non-ASCII local part cannot be
- * sent through SES at all; SES refuses it, and the refusal fails the task.
+ * (`zoë@bücher.example` → `zoë@xn--bcher-kva.example`). The core already sends to the
+ * delivery address (`deliveryAddress`, ASCII) and never to a non-ASCII local part, which
+ * SES would refuse; this stays as a guard for any other caller.
  */
 export function sesAddress(address: string): string {
   const at = address.lastIndexOf('@');

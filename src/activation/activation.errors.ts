@@ -120,6 +120,18 @@ export class ActivationUrlBaseNotAllowedError extends DomainError {
 }
 
 /**
+ * The user's stored address is one mail cannot be delivered to (`deliveryAddress`): an item
+ * from before the rules refused non-ASCII local parts. Never mail it; not retryable. The
+ * address is not in the message: it is personal data and would end up in logs.
+ */
+export class EmailAddressNotDeliverableError extends DomainError {
+  readonly code = 'EMAIL_ADDRESS_NOT_DELIVERABLE';
+  constructor(readonly username: string) {
+    super(`The email address of '${username}' cannot be delivered to; no mail is sent.`);
+  }
+}
+
+/**
  * Unknown user, wrong token or expired token: deliberately one error, so a link reveals
  * nothing about which accounts exist.
  */

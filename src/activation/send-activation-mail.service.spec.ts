@@ -3,6 +3,7 @@ import { ActivationStatus } from './activation-status';
 import {
   ActivationMailInProgressError,
   ActivationUrlBaseNotAllowedError,
+  EmailAddressNotDeliverableError,
   InvalidActivationLinkError,
   MailDeliveryError,
   StoreBusyError,
@@ -72,8 +73,9 @@ describe('SendActivationMailService', () => {
 
       expect(outcome).toEqual(SENT);
       expect(mailer.sent).toHaveLength(1);
+      // The delivery address: the domain in its ASCII form, which DNS has in lower case.
       expect(mailer.sent[0]).toMatchObject({
-        to: 'Alice@Example.org',
+        to: 'Alice@example.org',
         subject: 'Activate your Digital Card Store account',
       });
       expect(mailer.sent[0]!.text).toContain('Dear Alice Liddell,');
@@ -250,6 +252,31 @@ describe('SendActivationMailService', () => {
       expect(activationLinkIn(mailer.sent[0]!).href).toMatch(
         /^http:\/\/localhost:3000\/activate\?username=alice&token=/,
       );
+    });
+  });
+
+  describe('the address the mail goes to', () => {
+    it('is the delivery address: the domain in ASCII, compatibility forms folded', async () => {
+      await store.create({ ...alice, email: 'Alice@\u{1D41B}\u00fccher.example' });
+
+      await expect(service.send('alice')).resolves.toEqual(SENT);
+
+      expect(mailer.sent.map((mail) => mail.to)).toEqual(['Alice@xn--bcher-kva.example']);
+    });
+
+    it('refuses a stored address with a non-ASCII local part (an older item) with EmailAddressNotDeliverableError, mailing and claiming nothing', async () => {
+      const legacy = { ...alice, email: 'j\u00f6rg@example.org' };
+      store.putLegacyUser(legacy);
+
+      const sending = service.send('alice');
+
+      await expect(sending).rejects.toBeInstanceOf(EmailAddressNotDeliverableError);
+      await expect(sending).rejects.toMatchObject({
+        code: 'EMAIL_ADDRESS_NOT_DELIVERABLE',
+        message: expect.not.stringContaining('j\u00f6rg'),
+      });
+      expect(mailer.attempts).toHaveLength(0);
+      await expect(store.findByUsername('alice')).resolves.toEqual(legacy);
     });
   });
 

@@ -5,6 +5,7 @@ import {
   ActivationMailInProgressError,
   ActivationUrlBaseNotAllowedError,
   DomainError,
+  EmailAddressNotDeliverableError,
   MailDeliveryError,
   UserNotFoundError,
   UserStoreError,
@@ -12,7 +13,7 @@ import {
 import { mintActivationToken } from './activation-token';
 import type { Clock } from './clock.port';
 import { type Mailer, MailNotSentError } from './mailer.port';
-import { usernameProblems } from './user-rules';
+import { deliveryAddress, usernameProblems } from './user-rules';
 import type { UserStore } from './user-store.port';
 
 /**
@@ -79,7 +80,8 @@ export class SendActivationMailService {
   }
 
   /**
-   * @throws UserNotFoundError, ActivationUrlBaseNotAllowedError (not retryable)
+   * @throws UserNotFoundError, ActivationUrlBaseNotAllowedError,
+   *   EmailAddressNotDeliverableError (not retryable)
    * @throws ActivationMailInProgressError, MailDeliveryError, UserStoreError (retryable)
    */
   async send(username: string): Promise<SendActivationMailOutcome> {
@@ -93,6 +95,10 @@ export class SendActivationMailService {
     if (!this.allowedBases.has(withoutTrailingSlash(user.activationUrlBase))) {
       throw new ActivationUrlBaseNotAllowedError(user.activationUrlBase);
     }
+    // The mail goes to the address as it is delivered (ASCII domain, compatibility forms
+    // folded), never to the form stored for display.
+    const to = deliveryAddress(user.email);
+    if (to === undefined) throw new EmailAddressNotDeliverableError(username);
 
     const now = this.clock.now();
     const token = mintActivationToken();
@@ -118,7 +124,7 @@ export class SendActivationMailService {
     }
 
     const mail = renderActivationMail({
-      to: user.email,
+      to,
       name: user.name,
       username: user.username,
       activationUrlBase: withoutTrailingSlash(user.activationUrlBase),

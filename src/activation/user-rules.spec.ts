@@ -1,7 +1,12 @@
 import { InvalidUserInputError } from './activation.errors';
 import {
+  deliveryAddress,
+  EMAIL_DOMAIN_NOT_IDNA,
+  EMAIL_LOCAL_PART_NOT_ASCII,
   emailKey,
   emailProblems,
+  legacyEmailKey,
+  legacyEmailKeys,
   nameProblems,
   normaliseEmail,
   normaliseName,
@@ -86,8 +91,8 @@ describe('email', () => {
     ["o'brien_x-1@example.org", 'apostrophe, underscore and hyphen'],
     ['ann@mail.eu.example.co.uk', 'subdomains'],
     ['ann@my-host.example.org', 'a hyphen inside a label'],
-    ['jörg@müller.de', 'unicode letters in local part and domain'],
-    ['用户@例子.中国', 'a CJK address with a CJK top-level domain'],
+    ['jorg@müller.de', 'unicode letters in the domain'],
+    ['user@例子.中国', 'a CJK domain with a CJK top-level domain'],
     ['ann@xn--mller-kva.xn--p1ai', 'punycode labels and top-level domain'],
     ['ann@123.example.org', 'a numeric label'],
     [`${local64}@example.org`, 'a local part of exactly 64 characters'],
@@ -142,13 +147,13 @@ describe('email', () => {
   });
 
   it('gives composed and decomposed forms of one address the same key', () => {
-    expect(emailKey('j\u00f6rg@example.org')).toBe(emailKey('jo\u0308rg@example.org'));
+    expect(emailKey('ann@b\u00fccher.example')).toBe(emailKey('ann@bu\u0308cher.example'));
   });
 
   it.each([
     ['Ann@Example.ORG', 'ann@example.org'],
     ['  ann@example.org  ', 'ann@example.org'],
-    ['JÖRG@MÜLLER.DE', 'jörg@müller.de'],
+    ['JORG@MÜLLER.DE', 'jorg@xn--mller-kva.de'],
   ])('keys %j as %j', (email, key) => {
     expect(emailKey(email)).toBe(key);
   });
@@ -156,6 +161,172 @@ describe('email', () => {
   it('gives addresses that differ only in case the same key', () => {
     expect(emailKey('ANN@example.org')).toBe(emailKey('ann@EXAMPLE.org'));
   });
+});
+
+describe('email identity: one key per mailbox, the key of the address as delivered', () => {
+  it.each([
+    ['x@bücher.example', 'the domain in Unicode'],
+    ['x@xn--bcher-kva.example', 'the domain in Punycode'],
+    ['x@\u{1D41B}ücher.example', 'a mathematical bold b (a compatibility form)'],
+    ['X@BÜCHER.EXAMPLE', 'upper case'],
+    ['x@bu\u0308cher.example', 'a combining diaeresis'],
+    [' x@XN--BCHER-KVA.example ', 'upper-case Punycode, surrounding spaces'],
+  ])('keys %j (%s) as the one mailbox x@xn--bcher-kva.example', (email) => {
+    expect(emailProblems(normaliseEmail(email))).toEqual([]);
+    expect(emailKey(email)).toBe('x@xn--bcher-kva.example');
+  });
+
+  it('keys fw@ｘ.org (a fullwidth x) as fw@x.org, the mailbox it is delivered to', () => {
+    expect(emailKey('fw@\uff58.org')).toBe(emailKey('fw@x.org'));
+    expect(emailKey('fw@\uff58.org')).toBe('fw@x.org');
+  });
+
+  it('folds compatibility forms in the local part and the at sign too', () => {
+    expect(emailKey('\uff46\uff57\uff20\uff58\uff0e\uff4f\uff52\uff47')).toBe('fw@x.org');
+    expect(emailKey('\ufb01nn@example.org')).toBe('finn@example.org');
+  });
+
+  it('ignores letter case in the local part for the key, and keeps it in the delivery address', () => {
+    expect(emailKey('Ann.Lee@Bücher.Example')).toBe(emailKey('ann.lee@bücher.example'));
+    expect(deliveryAddress('Ann.Lee@Bücher.Example')).toBe('Ann.Lee@xn--bcher-kva.example');
+  });
+
+  it('delivers to the ASCII form of the domain, as UTS #46 (non-transitional) maps it', () => {
+    expect(deliveryAddress('x@\u{1D41B}ücher.example')).toBe('x@xn--bcher-kva.example');
+    expect(deliveryAddress('user@例子.中国')).toBe('user@xn--fsqu00a.xn--fiqs8s');
+    expect(deliveryAddress('x@faß.de')).toBe('x@xn--fa-hia.de');
+    expect(deliveryAddress('x@ex\u00adample.org')).toBe('x@example.org');
+  });
+
+  it.each([
+    ['ü@example.org', 'a non-ASCII letter'],
+    ['jörg@müller.de', 'a non-ASCII letter and an internationalised domain'],
+    ['用户@例子.中国', 'CJK'],
+    ['ann\u00a0lee@example.org'.replace('\u00a0', '\u0301'), 'a combining mark'],
+    ['\ud800ann@example.org', 'a lone surrogate'],
+  ])('refuses a local part with %j (%s) as one that cannot be delivered', (email) => {
+    expect(emailProblems(email)).toEqual([EMAIL_LOCAL_PART_NOT_ASCII]);
+    expect(deliveryAddress(email)).toBeUndefined();
+  });
+
+  it('says which part is wrong, and how, in words that name the field', () => {
+    expect(EMAIL_LOCAL_PART_NOT_ASCII).toMatch(
+      /^email .*ASCII.* before the @ .*cannot be delivered/,
+    );
+    expect(EMAIL_DOMAIN_NOT_IDNA).toMatch(/^email .*domain after the @/);
+    expect(emailProblems('ü@\u0300b.example')).toEqual([
+      EMAIL_LOCAL_PART_NOT_ASCII,
+      EMAIL_DOMAIN_NOT_IDNA,
+    ]);
+  });
+
+  it.each([
+    ['x@\u0300b.example', 'a label that starts with a combining mark'],
+    ['x@a\u200db.example', 'a zero-width joiner out of its context'],
+    ['x@xn--a.example', 'Punycode that does not decode'],
+    ['x@xn--bucher-xyd.example', 'Punycode of a form UTS #46 would write otherwise (not NFC)'],
+    ['x@xn--bcher-2pa.example', 'Punycode of an upper-case letter'],
+    ['x@ab.xn--', 'an empty Punycode top-level domain'],
+  ])('refuses a domain with %s as no internationalised domain name (%j)', (email) => {
+    expect(emailProblems(`${email}`)).toEqual([EMAIL_DOMAIN_NOT_IDNA]);
+    expect(deliveryAddress(email)).toBeUndefined();
+  });
+
+  it.each([
+    ['x@exa\tmple.org', 'a tab, which the URL standard would drop'],
+    ['x@exa\nmple.org', 'a line break, which the URL standard would drop'],
+    ['x@ex%41mple.org', 'a percent sign, which the URL standard would decode'],
+    ['x@0x7f.1', 'a number the URL standard reads as an IPv4 address'],
+    ['x@a\uff3fb.example', 'a fullwidth low line, which maps to "_"'],
+    ['x@a\u3000b.example', 'an ideographic space'],
+    ['x@example.org\u3002', 'an ideographic full stop at the end (an empty label)'],
+    [`x@${'ü'.repeat(60)}.example`, 'a label longer than 63 characters in ASCII'],
+  ])('refuses %j (%s)', (email) => {
+    expect(emailProblems(email)).toEqual(['email must be a valid email address']);
+  });
+
+  it('refuses an address of at most 254 characters as typed but longer in ASCII', () => {
+    const label = (offset: number) =>
+      Array.from({ length: 20 }, (_, i) => String.fromCodePoint(0x4e00 + offset + i * 97)).join('');
+    const email = `${'l'.repeat(64)}@${[0, 3, 5, 9].map(label).join('.')}.org`;
+    expect(email.length).toBeLessThanOrEqual(254);
+
+    expect(emailProblems(email)).toEqual([
+      'email must be at most 254 characters long with its domain in ASCII (as it is delivered)',
+    ]);
+  });
+
+  it('throws the field error from emailKey for an address that cannot be delivered', () => {
+    const error = errorOf(() => emailKey('ü@example.org'));
+
+    expect(error).toBeInstanceOf(InvalidUserInputError);
+    expect((error as InvalidUserInputError).errors).toEqual([
+      { field: 'email', messages: [EMAIL_LOCAL_PART_NOT_ASCII] },
+    ]);
+  });
+});
+
+describe('email keys of the rules before (legacy keys)', () => {
+  // Every character of the dot-atom alphabet, both cases, in each part of an address.
+  const ATOM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-";
+  const LDH = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-';
+
+  /** A small deterministic generator (mulberry32), so a failure can be reproduced. */
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('gives every deliverable ASCII address the key it had before', () => {
+    const next = random(20261203);
+    const pick = (alphabet: string, length: number) =>
+      Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    const addresses = [
+      // each ASCII code point once in the local part and once in the domain
+      ...Array.from({ length: 128 }, (_, c) => `a${String.fromCharCode(c)}b@Example.org`),
+      ...Array.from({ length: 128 }, (_, c) => `ab@Ex${String.fromCharCode(c)}ample.ORG`),
+      ...Array.from({ length: 2000 }, () => {
+        const local = [
+          pick(ATOM, 1 + Math.floor(next() * 12)),
+          pick(ATOM, 1 + Math.floor(next() * 5)),
+        ];
+        const labels = Array.from({ length: 1 + Math.floor(next() * 3) }, () =>
+          pick(LDH, 1 + Math.floor(next() * 10)),
+        );
+        return `${local.join('.')}@${labels.join('.')}.${pick('abcXYZ', 2 + Math.floor(next() * 3))}`;
+      }),
+    ];
+    const deliverable = addresses.filter((email) => emailProblems(email).length === 0);
+    expect(deliverable.length).toBeGreaterThan(1500);
+
+    for (const email of deliverable) {
+      expect([email, emailKey(email)]).toEqual([email, legacyEmailKey(email)]);
+      expect([email, legacyEmailKeys(email)]).toEqual([email, []]);
+    }
+  });
+
+  it('computes the old key as before: NFC, trimmed, lower-cased as a whole', () => {
+    expect(legacyEmailKey(' X@𝐛Ücher.example ')).toBe('x@𝐛ücher.example');
+    expect(legacyEmailKey('x@bu\u0308cher.example')).toBe('x@b\u00fccher.example');
+  });
+
+  it.each([
+    ['x@bücher.example', ['x@bücher.example']],
+    ['X@XN--BCHER-KVA.example', ['x@bücher.example']],
+    ['x@\u{1D41B}ücher.example', ['x@\u{1D41B}ücher.example', 'x@bücher.example']],
+    ['fw@\uff58.org', ['fw@\uff58.org']],
+    ['fw@x.org', []],
+  ])(
+    'looks for %j also under the old keys %j (as typed, and the canonical Unicode form)',
+    (email, keys) => {
+      expect(legacyEmailKeys(email)).toEqual(keys);
+    },
+  );
 });
 
 describe('name', () => {

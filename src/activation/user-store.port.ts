@@ -23,14 +23,17 @@ export type ClaimOutcome =
 /**
  * Where users live. Implementations must make `create` atomic: the username and the
  * email key (see `emailKey`) are claimed together or not at all, and of two racing
- * registrations of either only one may win. Every status change is a conditional write,
+ * registrations of either only one may win. A claim stored under one of the address's
+ * old keys (`legacyEmailKeys`, from before the key was the delivery address) takes the
+ * address too. Every status change is a conditional write,
  * so concurrent attempts cannot both succeed.
  */
 export abstract class UserStore {
   /**
    * Stores a new user.
    * @throws UsernameTakenError when the username exists
-   * @throws EmailTakenError when another user has the same email key
+   * @throws EmailTakenError when another user has the same email key, or a claim exists
+   *   under one of its old keys
    */
   abstract create(user: UserRecord): Promise<void>;
 

@@ -4,7 +4,11 @@ import type { ActivationStatus } from './activation-status';
 export interface UserRecord {
   /** Partition key; normalised (see `normaliseUsername`). */
   readonly username: string;
-  /** As the user typed it, trimmed. Uniqueness is enforced on `emailKey(email)`. */
+  /**
+   * As the user typed it, trimmed, NFC. Mail goes to `deliveryAddress(email)`; uniqueness
+   * is enforced on `emailKey(email)`. Items stored before those rules may hold an address
+   * they refuse (a non-ASCII local part): nothing is mailed to it.
+   */
   readonly email: string;
   readonly name: string;
   /** PHC string (`$argon2id$v=19$...`). */

@@ -2,7 +2,9 @@
  * POST /users: what a successful registration answers and stores, uniqueness of username
  * and email (also under concurrency), and that a failed registration leaves nothing behind.
  */
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import request from 'supertest';
+import { emailKey } from '../../src/activation';
 import { createTestApp, type TestApp } from '../support/test-app';
 import {
   allItems,
@@ -214,12 +216,9 @@ describe('POST /users', () => {
 
     it('is refused when it differs only in Unicode composition (NFC) and letter case', async () => {
       const local = newRegistration().username;
-      await registered(api, { email: `${local}.zoe\u0308@example.org` });
+      await registered(api, { email: `${local}@zoe\u0308.example` });
 
-      const response = await register(
-        api,
-        newRegistration({ email: `${local}.ZO\u00cb@example.org` }),
-      );
+      const response = await register(api, newRegistration({ email: `${local}@ZO\u00cb.example` }));
 
       expectApiError(response, 409, 'EMAIL_TAKEN');
     });
@@ -246,6 +245,99 @@ describe('POST /users', () => {
       const retry = await register(api, { ...refused, email: newRegistration().email });
 
       expect(retry.status).toBe(201);
+    });
+  });
+
+  describe('one e-mail identity per mailbox', () => {
+    it.each([
+      ['its Punycode form', (local: string) => `${local}@xn--bcher-kva.example`],
+      [
+        'a compatibility form (mathematical b)',
+        (local: string) => `${local}@\u{1D41B}\u00fccher.example`,
+      ],
+      ['upper case', (local: string) => `${local.toUpperCase()}@B\u00dcCHER.EXAMPLE`],
+    ])(
+      'refuses a look-alike of a registered address, %s, with 409 EMAIL_TAKEN',
+      async (_case, lookAlike) => {
+        const local = newRegistration().username;
+        await registered(api, { email: `${local}@b\u00fccher.example` });
+        const second = newRegistration({ email: lookAlike(local) });
+
+        const response = await register(api, second);
+
+        expectApiError(response, 409, 'EMAIL_TAKEN');
+        expect(await userItem(api, second.username)).toBeUndefined();
+      },
+    );
+
+    it('refuses fw@ｘ.org (a fullwidth x) once fw@x.org is registered, where its mail goes', async () => {
+      const local = newRegistration().username;
+      await registered(api, { email: `${local}@x.org` });
+
+      const response = await register(api, newRegistration({ email: `${local}@\uff58.org` }));
+
+      expectApiError(response, 409, 'EMAIL_TAKEN');
+    });
+
+    it('claims the delivery address and shows the address as typed', async () => {
+      const registration = newRegistration();
+      const email = `${registration.username}@\u{1D41B}\u00fccher.example`;
+
+      const response = await register(api, { ...registration, email });
+
+      expect(response.status).toBe(201);
+      expect(response.body.email).toBe(email);
+      expect(await userItem(api, registration.username)).toMatchObject({ email });
+      expect(await userEmailItem(api, `${registration.username}@xn--bcher-kva.example`)).toEqual({
+        email: `${registration.username}@xn--bcher-kva.example`,
+        username: registration.username,
+      });
+    });
+
+    describe('next to a claim stored under the old key (before the key was the delivery address)', () => {
+      /** A UserEmail item as the old rules wrote it: key NFC, trimmed, lower-cased. */
+      const putOldClaim = (key: string) =>
+        api.tables.documentClient.send(
+          new PutCommand({
+            TableName: api.config.dynamodb.tables.userEmails,
+            Item: { email: key, username: 'an-older-user' },
+          }),
+        );
+
+      it.each([
+        ['the Punycode form of its Unicode domain', 'b\u00fccher.example', 'xn--bcher-kva.example'],
+        [
+          'a compatibility form of its Unicode domain',
+          'b\u00fccher.example',
+          '\u{1D41B}\u00fccher.example',
+        ],
+        ['the same compatibility form in upper case', '\uff58.org', '\uff38.ORG'],
+      ])(
+        'refuses %s with 409 EMAIL_TAKEN, storing nothing',
+        async (_case, oldDomain, newDomain) => {
+          const local = newRegistration().username;
+          await putOldClaim(`${local}@${oldDomain}`);
+          const registration = newRegistration({ email: `${local}@${newDomain}` });
+
+          const response = await register(api, registration);
+
+          expectApiError(response, 409, 'EMAIL_TAKEN');
+          expect(await userItem(api, registration.username)).toBeUndefined();
+          expect(await userEmailItem(api, emailKey(registration.email))).toBeUndefined();
+        },
+      );
+
+      it('accepts an address whose old keys have no claim, next to one of another mailbox', async () => {
+        const local = newRegistration().username;
+        await putOldClaim(`${local}@m\u00fcller.example`);
+
+        const response = await register(
+          api,
+          newRegistration({ email: `${local}@b\u00fccher.example` }),
+        );
+
+        expect(response.status).toBe(201);
+      });
     });
   });
 

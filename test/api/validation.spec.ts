@@ -4,6 +4,7 @@
  * accepted. A refused registration stores nothing.
  */
 import request from 'supertest';
+import { EMAIL_DOMAIN_NOT_IDNA, EMAIL_LOCAL_PART_NOT_ASCII } from '../../src/activation';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { expectFieldErrors, newRegistration, register, userItem } from './api-helpers';
 
@@ -133,6 +134,37 @@ describe('POST /users validation', () => {
       const response = await register(api, newRegistration({ email }));
 
       expect(response.status).toBe(201);
+    });
+
+    it.each([
+      ['a non-ASCII local part', '\u00fc@example.org', EMAIL_LOCAL_PART_NOT_ASCII],
+      [
+        'a non-ASCII local part and a Unicode domain',
+        'j\u00f6rg@m\u00fcller.de',
+        EMAIL_LOCAL_PART_NOT_ASCII,
+      ],
+      [
+        'a domain that is no internationalised domain name',
+        'ada@\u0300b.example',
+        EMAIL_DOMAIN_NOT_IDNA,
+      ],
+      ['Punycode that does not decode', 'ada@xn--a.example', EMAIL_DOMAIN_NOT_IDNA],
+    ])('is refused with %s, saying why, and nothing is stored', async (_case, email, message) => {
+      const registration = newRegistration({ email });
+
+      const response = await register(api, registration);
+
+      expectFieldErrors(response, ['email']);
+      expect(response.body.errors).toEqual([{ field: 'email', messages: [message] }]);
+      expect(await userItem(api, registration.username)).toBeUndefined();
+    });
+
+    it('says in the answer what a non-ASCII local part breaks', async () => {
+      const response = await register(api, newRegistration({ email: '\u00fc@example.org' }));
+
+      expect(response.body.errors[0].messages[0]).toBe(
+        "email must use only ASCII letters, digits and !#$%&'*+/=?^_`{|}~.- before the @ (mail to other characters cannot be delivered)",
+      );
     });
 
     it('is accepted with a plus tag and an internationalised domain', async () => {

@@ -76,6 +76,16 @@ describe('activation pipeline, end to end (local stand-ins)', () => {
     expect(login.status).toBe(200);
   });
 
+  it('mails an internationalised address at its ASCII form, the address as delivered', async () => {
+    const registration = newRegistration();
+    const email = `${registration.username}@b\u00fccher.example`;
+    await register({ ...registration, email });
+
+    const mail = await system.waitForMail(`${registration.username}@xn--bcher-kva.example`);
+
+    expect(mail.destination.to).toEqual([`${registration.username}@xn--bcher-kva.example`]);
+  });
+
   it('shows the execution and the states it went through on the Step Functions API', async () => {
     // Arrange
     const user = await register();

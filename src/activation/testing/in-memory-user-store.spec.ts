@@ -88,5 +88,11 @@ describe('InMemoryUserStore', () => {
     );
   });
 
-  describeUserStoreContract(() => ({ store: new InMemoryUserStore() }));
+  describeUserStoreContract(() => {
+    const subject = new InMemoryUserStore();
+    return {
+      store: subject,
+      putLegacyEmailClaim: async (key, username) => subject.putLegacyEmailClaim(key, username),
+    };
+  });
 });

@@ -4,6 +4,7 @@ import {
   type ClaimOutcome,
   EmailTakenError,
   emailKey,
+  legacyEmailKeys,
   type UserRecord,
   UsernameTakenError,
   UserStore,
@@ -13,7 +14,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
  * The UserStore port in memory, for tests of the core. It keeps the real store's contract:
- * the username and the email key are claimed together or not at all, the username is
+ * the username and the email key are claimed together or not at all, a claim under one of
+ * the address's old keys (`legacyEmailKeys`) refuses it too, the username is
  * checked first, every status change checks its condition, and records go in and come
  * out as copies.
  */
@@ -25,9 +27,24 @@ export class InMemoryUserStore extends UserStore {
   async create(user: UserRecord): Promise<void> {
     if (this.users.has(user.username)) throw new UsernameTakenError(user.username);
     const key = emailKey(user.email);
-    if (this.emailClaims.has(key)) throw new EmailTakenError();
+    if ([key, ...legacyEmailKeys(user.email)].some((claimed) => this.emailClaims.has(claimed))) {
+      throw new EmailTakenError();
+    }
     this.users.set(user.username, { ...user });
     this.emailClaims.set(key, user.username);
+  }
+
+  /**
+   * Items as an older version stored them, without today's rules: a claim under a key
+   * given as it is (the old `legacyEmailKey`), or a user item whose address today's rules
+   * refuse (no claim is written for it).
+   */
+  putLegacyEmailClaim(key: string, username: string): void {
+    this.emailClaims.set(key, username);
+  }
+
+  putLegacyUser(user: UserRecord): void {
+    this.users.set(user.username, { ...user });
   }
 
   async findByUsername(username: string): Promise<UserRecord | undefined> {

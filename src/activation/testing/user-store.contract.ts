@@ -1,11 +1,13 @@
 /**
- * The UserStore contract for the send claim and activation, as one jest suite run against
+ * The UserStore contract for one e-mail identity per mailbox, the send claim and
+ * activation, as one jest suite run against
  * every implementation: the in-memory fake (so the core's tests prove something) and the
  * DynamoDB adapter (so the fake tells the truth about it). Import it only from spec files.
  */
 import {
   type ActivationMailClaim,
   ActivationStatus,
+  EmailTakenError,
   mintActivationToken,
   type UserRecord,
   type UserStore,
@@ -19,6 +21,11 @@ export interface UserStoreContractSubject {
    * `findByUsername`.
    */
   hasAnyItem?(username: string): Promise<boolean>;
+  /**
+   * Stores an email claim as the rules before `emailKey` did: under `key` exactly as
+   * given (an old key, see `legacyEmailKey`), for `username`.
+   */
+  putLegacyEmailClaim(key: string, username: string): Promise<void>;
 }
 
 const T0 = Date.parse('2026-03-01T09:00:00.000Z');
@@ -48,6 +55,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
   describe('UserStore contract: send claim and activation', () => {
     let store: UserStore;
     let hasAnyItem: (username: string) => Promise<boolean>;
+    let putLegacyEmailClaim: (key: string, username: string) => Promise<void>;
 
     beforeEach(() => {
       const current = subject();
@@ -55,6 +63,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       hasAnyItem =
         current.hasAnyItem?.bind(current) ??
         (async (username) => (await store.findByUsername(username)) !== undefined);
+      putLegacyEmailClaim = current.putLegacyEmailClaim.bind(current);
     });
 
     /** A fresh user (unique username and email) in the given state. */
@@ -85,6 +94,60 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       await expect(store.markMailSent(user.username, 'mailer', at(1))).resolves.toBe(true);
       return { user, tokenHash: hash };
     }
+
+    describe('create: one e-mail identity per mailbox', () => {
+      /** A local part no other test uses. */
+      const freshLocal = () => `id-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+
+      it('refuses a second form of one mailbox (Unicode, Punycode, compatibility) with EmailTakenError, storing nothing of it', async () => {
+        const local = freshLocal();
+        await newUser({ email: `${local}@b\u00fccher.example` });
+
+        for (const email of [
+          `${local}@xn--bcher-kva.example`,
+          `${local.toUpperCase()}@\u{1D41B}\u00fccher.example`,
+        ]) {
+          const other = `${local}-${email.length}`;
+          await expect(newUser({ username: other, email })).rejects.toBeInstanceOf(EmailTakenError);
+          await expect(hasAnyItem(other)).resolves.toBe(false);
+        }
+      });
+
+      it.each([
+        [
+          'the canonical Unicode form of a Punycode address',
+          'b\u00fccher.example',
+          'xn--bcher-kva.example',
+        ],
+        ['the form typed now (a fullwidth letter)', '\uff58.org', '\uff58.org'],
+        [
+          'the canonical Unicode form of a compatibility form',
+          'b\u00fccher.example',
+          '\u{1D41B}\u00fccher.example',
+        ],
+      ])(
+        'refuses an address whose old key (%s) has a claim, storing nothing of it',
+        async (_case, oldDomain, newDomain) => {
+          const local = freshLocal();
+          await putLegacyEmailClaim(`${local}@${oldDomain}`, 'an-older-user');
+          const username = `${local}-new`;
+
+          await expect(
+            newUser({ username, email: `${local.toUpperCase()}@${newDomain}` }),
+          ).rejects.toBeInstanceOf(EmailTakenError);
+          await expect(hasAnyItem(username)).resolves.toBe(false);
+        },
+      );
+
+      it('lets an address register when old-key claims exist only for other mailboxes', async () => {
+        const local = freshLocal();
+        await putLegacyEmailClaim(`${local}@m\u00fcller.example`, 'an-older-user');
+
+        await expect(newUser({ email: `${local}@b\u00fccher.example` })).resolves.toMatchObject({
+          email: `${local}@b\u00fccher.example`,
+        });
+      });
+    });
 
     describe('claimActivationMail', () => {
       it('claims a NONE user, storing the claim, its lease and the token hash with its expiry', async () => {

@@ -6,6 +6,7 @@ import {
 import {
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -103,6 +104,47 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
         },
       ]);
     });
+
+    it('keys the claim by the delivery address and checks the old keys in the same transaction', async () => {
+      dynamodb.on(TransactWriteCommand).resolves({});
+
+      await store.create({ ...alice, email: 'Alice@\u{1D41B}\u00fccher.example' });
+
+      const items = dynamodb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems;
+      expect(items?.slice(1)).toEqual([
+        {
+          Put: {
+            TableName: 'UserEmail',
+            Item: { email: 'alice@xn--bcher-kva.example', username: 'alice' },
+            ConditionExpression: 'attribute_not_exists(#key)',
+            ExpressionAttributeNames: { '#key': 'email' },
+          },
+        },
+        ...['alice@\u{1D41B}\u00fccher.example', 'alice@b\u00fccher.example'].map((key) => ({
+          ConditionCheck: {
+            TableName: 'UserEmail',
+            Key: { email: key },
+            ConditionExpression: 'attribute_not_exists(#key)',
+            ExpressionAttributeNames: { '#key': 'email' },
+          },
+        })),
+      ]);
+    });
+
+    it.each([
+      [['None', 'None', 'ConditionalCheckFailed']],
+      [['None', 'TransactionConflict', 'None', 'ConditionalCheckFailed']],
+    ])(
+      'refuses with EmailTakenError, without retrying, when an old-key check fails: %j',
+      async (codes) => {
+        dynamodb.on(TransactWriteCommand).rejects(cancelled(...codes));
+
+        await expect(
+          store.create({ ...alice, email: 'Alice@\u{1D41B}\u00fccher.example' }),
+        ).rejects.toBeInstanceOf(EmailTakenError);
+        expect(dynamodb.commandCalls(TransactWriteCommand)).toHaveLength(1);
+      },
+    );
 
     it('retries a transaction conflict and gives up with StoreBusyError after 6 attempts', async () => {
       const conflict = cancelled('None', 'TransactionConflict');
@@ -332,6 +374,14 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
         }),
       );
       return Item !== undefined;
+    },
+    putLegacyEmailClaim: async (key, username) => {
+      await tables.documentClient.send(
+        new PutCommand({
+          TableName: tables.config.dynamodb.tables.userEmails,
+          Item: { email: key, username },
+        }),
+      );
     },
   }));
 

@@ -5,6 +5,10 @@
  * Uniqueness of username and email is enforced by DynamoDB itself: the user item and the
  * email-claim item are written in one transaction, each with `attribute_not_exists`, so
  * two racing registrations can never both win and a failed one leaves nothing behind.
+ * Claims written before the key became the delivery address (`emailKey`) are stored under
+ * their old key: the same transaction checks that no claim exists under the old keys of
+ * the new address either (`legacyEmailKeys`; none for most, since for an ASCII address
+ * the old key is the new one).
  */
 import {
   ConditionalCheckFailedException,
@@ -24,6 +28,7 @@ import {
   EmailTakenError,
   emailKey,
   isActivationStatus,
+  legacyEmailKeys,
   StoreBusyError,
   UsernameTakenError,
   type UserRecord,
@@ -75,6 +80,14 @@ export class DynamoDbUserStore extends UserStore {
             ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
           },
         },
+        ...legacyEmailKeys(user.email).map((legacyKey) => ({
+          ConditionCheck: {
+            TableName: this.tables.userEmails,
+            Key: { [USER_EMAIL_KEY]: legacyKey },
+            ConditionExpression: 'attribute_not_exists(#key)',
+            ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
+          },
+        })),
       ],
     });
 
@@ -84,9 +97,10 @@ export class DynamoDbUserStore extends UserStore {
         return;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        const [userReason, emailReason] = reasonCodes(error);
+        // One reason per item, in order: the user, the email claim, the old-key checks.
+        const [userReason, ...emailReasons] = reasonCodes(error);
         if (userReason === 'ConditionalCheckFailed') throw new UsernameTakenError(user.username);
-        if (emailReason === 'ConditionalCheckFailed') throw new EmailTakenError();
+        if (emailReasons.includes('ConditionalCheckFailed')) throw new EmailTakenError();
         // TransactionConflict: another transaction holds one of the keys right now. Its
         // outcome decides ours, so look again shortly (jittered, growing backoff).
         if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw new StoreBusyError({ cause: error });
