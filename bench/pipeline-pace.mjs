@@ -26,7 +26,9 @@ import {
   GetCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startLocalSystem } from './local-system.mjs';
 
 const PACE_RATE = Number(process.env.PACE_RATE ?? 20);
@@ -48,6 +50,29 @@ const rssMiB = (pid) =>
       .find((line) => line.startsWith('VmRSS:'))
       .split(/\s+/)[1],
   ) / 1024;
+
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
+const cpuSeconds = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
+/** Runs `phase`, printing the CPU each process used during it. */
+async function withCpu(label, pids, phase) {
+  const before = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]),
+  );
+  const started = performance.now();
+  const result = await phase();
+  const seconds = (performance.now() - started) / 1000;
+  const used = Object.entries(pids)
+    .map(([name, pid]) => `${name} ${((cpuSeconds(pid) - before[name]) / seconds).toFixed(2)}`)
+    .join(', ');
+  console.log(
+    `  CPU during ${label} (cores busy on average over ${seconds.toFixed(1)} s): ${used}`,
+  );
+  return result;
+}
 
 /** Watches the inbox; `arrived(address)` resolves with the time its first mail was seen. */
 function inboxWatcher(ses) {
@@ -300,7 +325,14 @@ const inbox = inboxWatcher(system.ses);
 try {
   const f = (ms) => `${ms.toFixed(0)} ms`;
   const readyRss = rssMiB(system.child.pid);
-  const pace = await steadyLatency(system, inbox);
+  const java = Number(
+    execFileSync('pgrep', ['-f', '--', `-dbPath ${join(system.dataDir, 'dynamodb')}`])
+      .toString()
+      .trim()
+      .split('\n')[0],
+  );
+  const pids = { node: system.child.pid, java, bench: process.pid };
+  const pace = await withCpu('the steady rate', pids, () => steadyLatency(system, inbox));
   const s = pace.samples;
   console.log(
     `201 -> mail at a steady ${PACE_RATE} registrations/s (${pace.total} over ${pace.sentOverSeconds.toFixed(1)} s, open loop):`,
@@ -308,8 +340,8 @@ try {
   console.log(
     `  p50 ${f(percentile(s, 50))}  p90 ${f(percentile(s, 90))}  p99 ${f(percentile(s, 99))}  max ${f(s[s.length - 1])}`,
   );
-  const drain = await pipelineDrain(system, doc, inbox);
-  const floor = await callFloor(system, dynamodb, doc);
+  const drain = await withCpu('the drain', pids, () => pipelineDrain(system, doc, inbox));
+  const floor = await withCpu('the floor', pids, () => callFloor(system, dynamodb, doc));
   console.log(
     `pipeline alone, ${DRAIN_USERS} users written at once: ${drain.mailsPerSecond.toFixed(1)} mails/s ` +
       `(all mailed ${drain.seconds.toFixed(1)} s after the first write; writing took ${drain.writeSeconds.toFixed(1)} s)`,
