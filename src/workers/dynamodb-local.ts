@@ -96,9 +96,11 @@ function jarDirectory(): string {
  * JIT and GC for a short-lived JVM on a laptop that shares its cores with Node: the C1
  * compiler only (C2's compiling outweighed what it won for a run of minutes) and the
  * serial collector (a small heap; no GC threads competing with Node). Measured on this
- * 2-core machine, PutItem + GetItem + UpdateItem on a table with a stream, 10 in flight:
- * Java CPU per operation 5.3 → 1.7 ms over the first 3,000 operations and 1.6 → 1.2 ms
- * after 8,000 (`bench/dynamodb-local-ops.mjs`).
+ * 2-core machine, PutItem + GetItem + UpdateItem on a table with a stream, 10 in flight
+ * (`npm run bench:dynamodb`): Java CPU per operation 3.8 → 1.8 ms over the first 3,000
+ * operations and 1.8 → 1.3 ms over the next 6,000; only after that does C2 win back
+ * (1.1 against 1.4 ms). At a steady 20 registrations/s Java's share fell from 0.68 to
+ * 0.35 cores (`npm run bench:pace`).
  */
 const JVM_TUNING = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
