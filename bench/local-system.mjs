@@ -1,10 +1,11 @@
-// The built entry point (`node dist/src/main.js`, what `npm start` runs) on free ports with
-// a fresh data folder, for the bench scripts: resolves once the ready banner is printed.
+// The built system as `npm start` runs it (package.json's start script, through `sh -c`
+// as npm does, so its Node and malloc settings count) on free ports with a fresh data
+// folder, for the bench scripts: resolves once the ready banner is printed.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -24,9 +25,12 @@ export async function startLocalSystem(label) {
   const dataDir = mkdtempSync(join(tmpdir(), `card-store-${label}-`));
   const [port, dynamoPort, sfnPort, sesPort] = await distinctFreePorts(4);
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/src/main.js'], {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8'));
+  // The script `exec`s Node, so child.pid is Node's own pid.
+  const child = spawn('/bin/sh', ['-c', scripts.start], {
     env: {
       ...process.env,
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
       PORT: String(port),
       DYNAMODB_LOCAL_PORT: String(dynamoPort),
       SFN_LOCAL_PORT: String(sfnPort),

@@ -87,7 +87,7 @@ export class FaultSystem {
     // After a killed Node, its JVM notices the closed pipe and exits; its port must be free.
     const left = await waitForJavaGone(this.settings.dataDir, 15_000);
     if (left.length > 0) throw new Error(`DynamoDB Local ${left.join(', ')} is still running`);
-    this.launcher = Launcher.start(launcherEnv(this.settings, this.env));
+    this.launcher = Launcher.startScript(launcherEnv(this.settings, this.env));
     await this.launcher.waitForBanner(90_000);
   }
 

@@ -1,5 +1,5 @@
 /**
- * The fault suite: the whole local system (`node dist/src/main.js`, as `npm start`) under a
+ * The fault suite: the whole local system (package.json's start script, as `npm start` runs it) under a
  * burst of registrations, with one fault per scenario. Each prints registered / mailed /
  * lost / duplicates / time to drain, writes them to reports/faults.json, and asserts: no
  * registered user without a mail, no second mail, except what a kill -9 leaves (counted,
