@@ -3,11 +3,7 @@
  * a timeout or a dropped connection, whose outcome is unknown. (A refusal it can:
  * `LocalSes.start(port, { throttleRate })`.) Every other call is handed on to the local SES.
  */
-import {
-  SendEmailCommand,
-  type SendEmailCommandOutput,
-  SESClient,
-} from '@aws-sdk/client-ses';
+import { SendEmailCommand, type SendEmailCommandOutput, SESClient } from '@aws-sdk/client-ses';
 
 // Taken when this module loads, before any mockClient(SESClient) replaces it.
 const realSend: (this: SESClient, command: SendEmailCommand) => Promise<SendEmailCommandOutput> =

@@ -99,7 +99,9 @@ export class LocalActivationPipeline {
       streams.destroy();
     };
     try {
-      const ses = config.ses.endpoint ? undefined : await LocalSes.start(config.ses.localPort, {
+      const ses = config.ses.endpoint
+        ? undefined
+        : await LocalSes.start(config.ses.localPort, {
             throttleRate: config.ses.localThrottleRate,
           });
       if (ses) started.push(ses);

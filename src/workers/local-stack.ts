@@ -68,8 +68,7 @@ export async function startLocalStack(
       },
       createdTables,
       pipeline,
-      onFailure: (listener) =>
-        embedded?.onUnexpectedExit((exit) => listener(describeExit(exit))),
+      onFailure: (listener) => embedded?.onUnexpectedExit((exit) => listener(describeExit(exit))),
       stop: async () => {
         await pipeline.stop();
         await embedded?.stop();
