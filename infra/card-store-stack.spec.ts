@@ -21,7 +21,7 @@ import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../lambdas/stream-settings';
 import { createUserTableTriggerHandler } from '../lambdas/user-table-trigger/user-table-trigger.handler';
 import { loadConfig } from '../src/config/app-config';
 import { userTableDefinitions } from '../src/users/persistence/user-tables';
-import { API_THROTTLE, API_TIMEOUT_SECONDS } from './card-store-stack';
+import { API_THROTTLE, API_TIMEOUT_SECONDS, ROUTE_THROTTLES } from './card-store-stack';
 import {
   deployedEnvironment,
   removeSynthesized,
@@ -35,6 +35,7 @@ interface Resource {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly Properties: Record<string, any>;
   readonly DeletionPolicy?: string;
+  readonly DependsOn?: string[];
 }
 
 afterAll(removeSynthesized);
@@ -70,7 +71,12 @@ describe('cdk-nag AwsSolutions', () => {
 
 describe('tables', () => {
   const tables = ofType('AWS::DynamoDB::Table').map(([, table]) => table);
-  const definitions = userTableDefinitions({ users: 'u', userEmails: 'e', sessions: 's' });
+  const definitions = userTableDefinitions({
+    users: 'u',
+    userEmails: 'e',
+    sessions: 's',
+    rateLimits: 'r',
+  });
 
   it('mirror the local tables: keys, billing, the User stream and the session TTL', () => {
     const shapes = tables.map(({ Properties: p }) => ({
@@ -104,7 +110,7 @@ describe('tables', () => {
   it('are deleted with the stack and unprotected when retainData is false', () => {
     const throwAway = synthesize({ retainData: 'false' }).template;
     const all = Object.values(throwAway.findResources('AWS::DynamoDB::Table'));
-    expect(all).toHaveLength(3);
+    expect(all).toHaveLength(4);
     for (const table of all) {
       expect(table.DeletionPolicy).toBe('Delete');
       expect(table.Properties.DeletionProtectionEnabled).toBe(false);
@@ -165,6 +171,7 @@ describe('functions', () => {
       USER_TABLE_NAME: 'CardStore-UserTable-1ABC',
       USER_EMAIL_TABLE_NAME: 'CardStore-UserEmailTable-1ABC',
       SESSION_TABLE_NAME: 'CardStore-UserSessionTable-1ABC',
+      RATE_LIMIT_TABLE_NAME: 'CardStore-RateLimitTable-1ABC',
       STEP_FUNCTION_ARN:
         'arn:aws:states:eu-west-1:123456789012:stateMachine:SendUserActivationMail-abc',
       FROM_ADDRESS: 'Digital Card Store <no-reply@example.org>',
@@ -304,6 +311,18 @@ describe('the HTTP API', () => {
     });
   });
 
+  it('has a route of its own, to the same function, for each route throttled on its own', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(
+      ['$default', ...Object.keys(ROUTE_THROTTLES)].sort(),
+    );
+    expect(new Set(routes.map((route) => JSON.stringify(route.Target))).size).toBe(1);
+    const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
+    expect(stage.DependsOn).toEqual(
+      expect.arrayContaining(ofType('AWS::ApiGatewayV2::Route').map(([logicalId]) => logicalId)),
+    );
+  });
+
   it('throttles, and logs each request without its query string', () => {
     const [[, stage]] = ofType('AWS::ApiGatewayV2::Stage') as [[string, Resource]];
     expect(stage.Properties).toMatchObject({
@@ -313,6 +332,10 @@ describe('the HTTP API', () => {
         ThrottlingRateLimit: API_THROTTLE.rateLimit,
         ThrottlingBurstLimit: API_THROTTLE.burstLimit,
       },
+    });
+    expect(stage.Properties.RouteSettings).toEqual({
+      'POST /users': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /login': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
     });
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Json;
     expect(format).toMatchObject({ requestId: '$context.requestId', path: '$context.path' });

@@ -26,7 +26,9 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import {
+  CfnStage,
   HttpApi,
+  HttpMethod,
   HttpRoute,
   HttpRouteKey,
   HttpStage,
@@ -72,6 +74,8 @@ import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../lambdas/stream-settings';
 import { SENDER_ADDRESS_PATTERN } from '../src/activation/activation-mail';
 import { AWS_PRINCIPALS, type AwsPrincipal } from '../src/platform/aws/principals';
 import {
+  RATE_LIMIT_KEY,
+  RATE_LIMIT_TTL_ATTRIBUTE,
   SESSION_KEY,
   SESSION_TTL_ATTRIBUTE,
   USER_EMAIL_KEY,
@@ -109,8 +113,23 @@ export interface ServiceOnlyGrant {
 /** The API Lambda's timeout; API Gateway's own limit for an HTTP API is 30 s. */
 export const API_TIMEOUT_SECONDS = 29;
 
-/** Requests per second (steady, burst) the HTTP API passes on; more get 429. */
+/**
+ * Requests per second (steady, burst) the HTTP API passes on, for all clients together;
+ * more get API Gateway's 429. The outer fence: per-client limits are the app's
+ * (src/platform/rate-limits), counted in DynamoDB.
+ */
 export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+/**
+ * Tighter fences for the routes that cost an Argon2id hash (19 MiB, ~0.1 s of a 1 GB
+ * Lambda's CPU) per request: a flood of sign-ins or registrations then takes at most
+ * this share of the stage, and the other routes (activation links, /users/me, /health)
+ * stay reachable.
+ */
+export const ROUTE_THROTTLES = {
+  'POST /users': { rateLimit: 10, burstLimit: 20 },
+  'POST /login': { rateLimit: 20, burstLimit: 40 },
+} as const;
 
 const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
@@ -134,6 +153,7 @@ export class CardStoreStack extends Stack {
   readonly userTable: Table;
   readonly userEmailTable: Table;
   readonly sessionTable: Table;
+  readonly rateLimitTable: Table;
   readonly stateMachine: StateMachine;
   readonly onFailureQueue: Queue;
   readonly api: HttpApi;
@@ -210,6 +230,11 @@ export class CardStoreStack extends Stack {
       partitionKey: { name: SESSION_KEY, type: AttributeType.STRING },
       timeToLiveAttribute: SESSION_TTL_ATTRIBUTE,
     });
+    this.rateLimitTable = new Table(this, 'RateLimitTable', {
+      ...tableDefaults,
+      partitionKey: { name: RATE_LIMIT_KEY, type: AttributeType.STRING },
+      timeToLiveAttribute: RATE_LIMIT_TTL_ATTRIBUTE,
+    });
 
     // ---- The HTTP API first: its URL goes into the links, hence into two functions. ----
     this.api = new HttpApi(this, 'Api', {
@@ -217,7 +242,7 @@ export class CardStoreStack extends Stack {
       createDefaultStage: false,
     });
     const accessLogs = this.logGroup('ApiAccessLogs');
-    new HttpStage(this, 'ApiDefaultStage', {
+    const stage = new HttpStage(this, 'ApiDefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
@@ -380,6 +405,7 @@ export class CardStoreStack extends Stack {
         USER_TABLE_NAME: this.userTable.tableName,
         USER_EMAIL_TABLE_NAME: this.userEmailTable.tableName,
         SESSION_TABLE_NAME: this.sessionTable.tableName,
+        RATE_LIMIT_TABLE_NAME: this.rateLimitTable.tableName,
         PUBLIC_BASE_URL: baseUrl,
         LOG_LEVEL: 'info',
       },
@@ -403,18 +429,43 @@ export class CardStoreStack extends Stack {
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
       [this.sessionTable.tableArn],
     );
+    // The rate limits' counters: one conditional UpdateItem per limit and request
+    // (src/platform/rate-limits/dynamodb-throttler-storage.ts).
+    this.allow(apiFunction, ['dynamodb:UpdateItem'], [this.rateLimitTable.tableArn]);
     // $default: every method and path, the root included, goes to Nest, which answers 404
-    // itself for what it does not route.
-    const route = new HttpRoute(this, 'ApiDefaultRoute', {
-      httpApi: this.api,
-      routeKey: HttpRouteKey.DEFAULT,
-      integration: new HttpLambdaIntegration('ApiIntegration', apiFunction),
-    });
-    Validations.of(route).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-APIG4',
-      reason:
-        'A public sign-up API: registration, activation links and sign-in are for people without credentials; the app authenticates /users/me itself (session cookie). The stage throttles every route.',
-    });
+    // itself for what it does not route. The throttled routes go to the same function;
+    // they exist only so that API Gateway can throttle them on their own.
+    const integration = new HttpLambdaIntegration('ApiIntegration', apiFunction);
+    const routes = [
+      new HttpRoute(this, 'ApiDefaultRoute', {
+        httpApi: this.api,
+        routeKey: HttpRouteKey.DEFAULT,
+        integration,
+      }),
+      ...Object.keys(ROUTE_THROTTLES).map((routeKey) => {
+        const [method, path] = routeKey.split(' ') as [keyof typeof HttpMethod, string];
+        return new HttpRoute(this, `ApiRoute${method}${path.replaceAll('/', '_')}`, {
+          httpApi: this.api,
+          routeKey: HttpRouteKey.with(path, HttpMethod[method]),
+          integration,
+        });
+      }),
+    ];
+    for (const route of routes) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions::AwsSolutions-APIG4',
+        reason:
+          'A public sign-up API: registration, activation links and sign-in are for people without credentials; the app authenticates /users/me itself (session cookie). The stage throttles every route.',
+      });
+    }
+    const cfnStage = stage.node.defaultChild as CfnStage;
+    cfnStage.routeSettings = Object.fromEntries(
+      Object.entries(ROUTE_THROTTLES).map(([routeKey, throttle]) => [
+        routeKey,
+        { ThrottlingRateLimit: throttle.rateLimit, ThrottlingBurstLimit: throttle.burstLimit },
+      ]),
+    );
+    for (const route of routes) cfnStage.node.addDependency(route);
     this.functions = {
       userTableTrigger,
       getActivationStatus,
@@ -467,6 +518,7 @@ export class CardStoreStack extends Stack {
     new CfnOutput(this, 'UserTableName', { value: this.userTable.tableName });
     new CfnOutput(this, 'UserEmailTableName', { value: this.userEmailTable.tableName });
     new CfnOutput(this, 'SessionTableName', { value: this.sessionTable.tableName });
+    new CfnOutput(this, 'RateLimitTableName', { value: this.rateLimitTable.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
     new CfnOutput(this, 'OnFailureQueueUrl', { value: this.onFailureQueue.queueUrl });
   }

@@ -242,11 +242,12 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
     fn: NodejsFunction,
     local: Record<string, string>,
   ): Record<string, string> {
-    const { users, userEmails, sessions } = tables.config.dynamodb.tables;
+    const { users, userEmails, sessions, rateLimits } = tables.config.dynamodb.tables;
     const deployTime: Record<string, string> = {
       USER_TABLE_NAME: users,
       USER_EMAIL_TABLE_NAME: userEmails,
       SESSION_TABLE_NAME: sessions,
+      RATE_LIMIT_TABLE_NAME: rateLimits,
       // The API's URL: its default endpoint, the custom URL parameter left empty
       PUBLIC_BASE_URL: HTTP_API_URL,
       FROM_ADDRESS,

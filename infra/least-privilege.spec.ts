@@ -62,6 +62,7 @@ const stackTables = {
   users: stack.userTable,
   userEmails: stack.userEmailTable,
   sessions: stack.sessionTable,
+  rateLimits: stack.rateLimitTable,
 } as const;
 const stackFunctions: Readonly<Record<string, IConstruct>> = {
   [AWS_PRINCIPALS.userTableTrigger]: stack.functions.userTableTrigger,

@@ -13,6 +13,7 @@ import { HealthController } from './health/health.controller';
 import { createDocumentClient, createDynamoDbClient } from './platform/aws/clients';
 import { AWS_PRINCIPALS } from './platform/aws/principals';
 import { createLogging, HTTP_LOGGER } from './platform/logging';
+import { RateLimitsModule } from './platform/rate-limits/rate-limits.module';
 import { UsersModule } from './users/users.module';
 
 /** The validated configuration and the AWS clients, shared by every feature module. */
@@ -53,7 +54,12 @@ export class AppModule {
     const logging = createLogging(config.logLevel);
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config), LoggerModule.forRoot(logging.params), UsersModule],
+      imports: [
+        CoreModule.forRoot(config),
+        LoggerModule.forRoot(logging.params),
+        RateLimitsModule,
+        UsersModule,
+      ],
       controllers: [HealthController],
       providers: [{ provide: HTTP_LOGGER, useValue: logging.httpLogger }],
     };

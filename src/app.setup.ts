@@ -56,7 +56,7 @@ export function configureApp(app: INestApplication & NestExpressApplication): vo
   app.use(cookieParser());
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // No app-wide urlencoded parser: the one route that takes a form (POST /activate)
-  // parses it itself, strictly (src/users/activation/form-body.interceptor.ts).
+  // parses it itself, strictly (src/users/activation/form-body.guard.ts).
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiErrorsFilter());
 }

@@ -27,7 +27,12 @@ describe('loadConfig', () => {
           region: 'us-east-1',
           endpoint: undefined,
           localPort: 8000,
-          tables: { users: 'User', userEmails: 'UserEmail', sessions: 'UserSession' },
+          tables: {
+            users: 'User',
+            userEmails: 'UserEmail',
+            sessions: 'UserSession',
+            rateLimits: 'RateLimit',
+          },
         },
         localDataDir: '.local-data',
         session: { ttlSeconds: 12 * 3600, secureCookie: false },
@@ -43,6 +48,39 @@ describe('loadConfig', () => {
           stateMachineName: 'SF_CardStore_SendUserActivationMail',
         },
         ses: { endpoint: undefined, localPort: 8005, localThrottleRate: 0 },
+        rateLimits: {
+          scale: 1,
+          policies: {
+            'login-account-address': {
+              key: 'account-address',
+              limit: 5,
+              windowSeconds: 900,
+              lockSeconds: 900,
+            },
+            'login-account': { key: 'account', limit: 100, windowSeconds: 3600, lockSeconds: 3600 },
+            'login-address': { key: 'address', limit: 60, windowSeconds: 900, lockSeconds: 900 },
+            'register-address': {
+              key: 'address',
+              limit: 20,
+              windowSeconds: 3600,
+              lockSeconds: 3600,
+            },
+            'activate-address': { key: 'address', limit: 30, windowSeconds: 900, lockSeconds: 900 },
+            'activate-account': {
+              key: 'account',
+              limit: 10,
+              windowSeconds: 3600,
+              lockSeconds: 3600,
+            },
+            'mail-cooldown': { key: 'identifier', limit: 1, windowSeconds: 60, lockSeconds: 60 },
+            'mail-daily': {
+              key: 'identifier',
+              limit: 5,
+              windowSeconds: 86_400,
+              lockSeconds: 86_400,
+            },
+          },
+        },
       });
     });
 
@@ -75,6 +113,16 @@ describe('loadConfig', () => {
       SES_ENDPOINT: 'http://127.0.0.1:9005',
       SES_LOCAL_PORT: '9006',
       SES_LOCAL_THROTTLE_RATE: '0.3',
+      RATE_LIMIT_TABLE_NAME: 'prod.RateLimit',
+      RATE_LIMIT_SCALE: '2',
+      RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_ADDRESS: '3/10m',
+      RATE_LIMIT_LOGIN_PER_ACCOUNT: '50/2h',
+      RATE_LIMIT_LOGIN_PER_ADDRESS: '40/5m',
+      RATE_LIMIT_REGISTER_PER_ADDRESS: '10/1d',
+      RATE_LIMIT_ACTIVATE_PER_ADDRESS: '25/30s',
+      RATE_LIMIT_ACTIVATE_PER_ACCOUNT: '7/20m',
+      RATE_LIMIT_MAIL_COOLDOWN: '1/90s',
+      RATE_LIMIT_MAIL_PER_DAY: '4/1d',
     });
 
     expect(config).toEqual({
@@ -89,7 +137,12 @@ describe('loadConfig', () => {
         region: 'eu-west-1',
         endpoint: 'http://127.0.0.1:8001',
         localPort: 8002,
-        tables: { users: 'prod.User', userEmails: 'prod.UserEmail', sessions: 'prod_User-Session' },
+        tables: {
+          users: 'prod.User',
+          userEmails: 'prod.UserEmail',
+          sessions: 'prod_User-Session',
+          rateLimits: 'prod.RateLimit',
+        },
       },
       localDataDir: '/var/lib/card-store',
       session: { ttlSeconds: 3600, secureCookie: true },
@@ -105,6 +158,29 @@ describe('loadConfig', () => {
         stateMachineName: 'Staging_SendMail',
       },
       ses: { endpoint: 'http://127.0.0.1:9005', localPort: 9006, localThrottleRate: 0.3 },
+      rateLimits: {
+        scale: 2,
+        policies: {
+          'login-account-address': {
+            key: 'account-address',
+            limit: 6,
+            windowSeconds: 600,
+            lockSeconds: 600,
+          },
+          'login-account': { key: 'account', limit: 100, windowSeconds: 7200, lockSeconds: 7200 },
+          'login-address': { key: 'address', limit: 80, windowSeconds: 300, lockSeconds: 300 },
+          'register-address': {
+            key: 'address',
+            limit: 20,
+            windowSeconds: 86_400,
+            lockSeconds: 86_400,
+          },
+          'activate-address': { key: 'address', limit: 50, windowSeconds: 30, lockSeconds: 30 },
+          'activate-account': { key: 'account', limit: 14, windowSeconds: 1200, lockSeconds: 1200 },
+          'mail-cooldown': { key: 'identifier', limit: 2, windowSeconds: 90, lockSeconds: 90 },
+          'mail-daily': { key: 'identifier', limit: 8, windowSeconds: 86_400, lockSeconds: 86_400 },
+        },
+      },
     });
   });
 
@@ -190,6 +266,15 @@ describe('loadConfig', () => {
       ['SES_LOCAL_THROTTLE_RATE', '1.5'],
       ['SES_LOCAL_THROTTLE_RATE', '-0.1'],
       ['SES_LOCAL_THROTTLE_RATE', '30%'],
+      ['RATE_LIMIT_TABLE_NAME', 'Rate Limit'],
+      ['RATE_LIMIT_SCALE', '0'],
+      ['RATE_LIMIT_SCALE', '1.5'],
+      ['RATE_LIMIT_SCALE', '1000001'],
+      ['ALLOW_RATE_LIMIT_SCALE_IN_AWS', 'yes'],
+      ['RATE_LIMIT_LOGIN_PER_ADDRESS', '5 per minute'],
+      ['RATE_LIMIT_LOGIN_PER_ADDRESS', '0/1m'],
+      ['RATE_LIMIT_REGISTER_PER_ADDRESS', '5/1w'],
+      ['RATE_LIMIT_MAIL_COOLDOWN', '1/0s'],
       ['CARD_STORE_MODE', 'AWS'],
       ['CARD_STORE_MODE', 'cloud'],
       ['CARD_STORE_MODE', ''],
@@ -265,6 +350,19 @@ describe('loadConfig', () => {
         ]);
       },
     );
+
+    it('refuses RATE_LIMIT_SCALE unless ALLOW_RATE_LIMIT_SCALE_IN_AWS says it is meant', () => {
+      expect(configErrorOf({ ...AWS, RATE_LIMIT_SCALE: '1000' }).problems).toEqual([
+        'RATE_LIMIT_SCALE raises every rate limit and is for load tests; with CARD_STORE_MODE=aws it needs ALLOW_RATE_LIMIT_SCALE_IN_AWS=true as well (got "1000")',
+      ]);
+      const meant = loadConfig({
+        ...AWS,
+        RATE_LIMIT_SCALE: '1000',
+        ALLOW_RATE_LIMIT_SCALE_IN_AWS: 'true',
+      });
+      expect(meant.rateLimits.policies['login-address'].limit).toBe(60_000);
+      expect(loadConfig(AWS).rateLimits.scale).toBe(1);
+    });
 
     it('treats an empty endpoint variable as unset, as local mode does', () => {
       expect(loadConfig({ ...AWS, DYNAMODB_ENDPOINT: ' ' }).dynamodb.endpoint).toBeUndefined();

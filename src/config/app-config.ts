@@ -7,6 +7,15 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { SENDER_ADDRESS_PATTERN } from '../activation/activation-mail';
 import { MAX_ACTIVATION_MAIL_LEASE_SECONDS } from '../activation/send-activation-mail.service';
 import {
+  parseRateLimit,
+  RATE_LIMIT_DEFAULTS,
+  RATE_LIMIT_NAMES,
+  RATE_LIMIT_PATTERN,
+  RATE_LIMIT_VARIABLES,
+  type RateLimitName,
+  type RateLimitPolicy,
+} from '../platform/rate-limits/rate-limit-policies';
+import {
   IsIn,
   IsInt,
   IsNumber,
@@ -38,6 +47,10 @@ const MAIL_ADDRESS_MESSAGE =
   '$property must be an address like no-reply@example.org or "Name <no-reply@example.org>"';
 const STATE_MACHINE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const STATE_MACHINE_NAME_MESSAGE = '$property must be 1-80 characters of A-Z, a-z, 0-9, "-", "_"';
+
+const RATE_LIMIT_MESSAGE =
+  '$property must be <count>/<window> with a window in s, m, h or d, such as 5/15m';
+const MAX_RATE_LIMIT_SCALE = 1_000_000;
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
@@ -99,6 +112,47 @@ class EnvironmentVariables {
 
   @Matches(TABLE_NAME, { message: TABLE_NAME_MESSAGE })
   SESSION_TABLE_NAME = 'UserSession';
+
+  @Matches(TABLE_NAME, { message: TABLE_NAME_MESSAGE })
+  RATE_LIMIT_TABLE_NAME = 'RateLimit';
+
+  /**
+   * Multiplies every rate limit's count: for load tests and benches that send thousands
+   * of requests from one loopback address. Refused in aws mode unless
+   * ALLOW_RATE_LIMIT_SCALE_IN_AWS=true says it is meant.
+   */
+  @Transform(toInt)
+  @Min(1)
+  @Max(MAX_RATE_LIMIT_SCALE)
+  @IsInt({ message: '$property must be an integer' })
+  RATE_LIMIT_SCALE = 1;
+
+  @IsIn(['true', 'false'])
+  ALLOW_RATE_LIMIT_SCALE_IN_AWS = 'false';
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_LOGIN_PER_ACCOUNT_AND_ADDRESS = RATE_LIMIT_DEFAULTS['login-account-address'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_LOGIN_PER_ACCOUNT = RATE_LIMIT_DEFAULTS['login-account'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_LOGIN_PER_ADDRESS = RATE_LIMIT_DEFAULTS['login-address'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_REGISTER_PER_ADDRESS = RATE_LIMIT_DEFAULTS['register-address'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_ACTIVATE_PER_ADDRESS = RATE_LIMIT_DEFAULTS['activate-address'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_ACTIVATE_PER_ACCOUNT = RATE_LIMIT_DEFAULTS['activate-account'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_MAIL_COOLDOWN = RATE_LIMIT_DEFAULTS['mail-cooldown'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_MAIL_PER_DAY = RATE_LIMIT_DEFAULTS['mail-daily'].value;
 
   @Transform(toInt)
   @Min(60)
@@ -167,6 +221,7 @@ export interface TableNames {
   readonly users: string;
   readonly userEmails: string;
   readonly sessions: string;
+  readonly rateLimits: string;
 }
 
 export interface AppConfig {
@@ -209,6 +264,11 @@ export interface AppConfig {
     readonly endpoint?: string;
     readonly localPort: number;
     readonly stateMachineName: string;
+  };
+  readonly rateLimits: {
+    /** Each limit, RATE_LIMIT_SCALE applied. */
+    readonly policies: Readonly<Record<RateLimitName, RateLimitPolicy>>;
+    readonly scale: number;
   };
   readonly ses: {
     /** An existing SES endpoint; unset in local mode: start the embedded one. */
@@ -253,12 +313,32 @@ function awsModeProblems(
     (name) =>
       `${name} is for local mode only; unset it with CARD_STORE_MODE=aws (got ${JSON.stringify(env[name])})`,
   );
+  if (
+    vars.RATE_LIMIT_SCALE !== 1 &&
+    vars.ALLOW_RATE_LIMIT_SCALE_IN_AWS !== 'true' &&
+    !invalid.has('RATE_LIMIT_SCALE')
+  ) {
+    problems.push(
+      `RATE_LIMIT_SCALE raises every rate limit and is for load tests; with CARD_STORE_MODE=aws it needs ALLOW_RATE_LIMIT_SCALE_IN_AWS=true as well (got ${JSON.stringify(env.RATE_LIMIT_SCALE)})`,
+    );
+  }
   if (env.AWS_REGION === undefined) {
     problems.push(
       'AWS_REGION must be set with CARD_STORE_MODE=aws: aws mode has no default region (got "")',
     );
   }
   return problems;
+}
+
+function rateLimitPolicies(
+  vars: EnvironmentVariables,
+): Readonly<Record<RateLimitName, RateLimitPolicy>> {
+  return Object.fromEntries(
+    RATE_LIMIT_NAMES.map((name) => {
+      const value = vars[RATE_LIMIT_VARIABLES[name] as keyof EnvironmentVariables] as string;
+      return [name, parseRateLimit(value, RATE_LIMIT_DEFAULTS[name].key, vars.RATE_LIMIT_SCALE)];
+    }),
+  ) as Record<RateLimitName, RateLimitPolicy>;
 }
 
 /** Reads and validates the configuration. @throws ConfigError naming every bad variable. */
@@ -296,6 +376,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         users: vars.USER_TABLE_NAME,
         userEmails: vars.USER_EMAIL_TABLE_NAME,
         sessions: vars.SESSION_TABLE_NAME,
+        rateLimits: vars.RATE_LIMIT_TABLE_NAME,
       },
     },
     localDataDir: vars.LOCAL_DATA_DIR,
@@ -313,6 +394,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       endpoint: vars.SFN_ENDPOINT?.replace(/\/+$/, ''),
       localPort: vars.SFN_LOCAL_PORT,
       stateMachineName: vars.STATE_MACHINE_NAME,
+    },
+    rateLimits: {
+      policies: rateLimitPolicies(vars),
+      scale: vars.RATE_LIMIT_SCALE,
     },
     ses: {
       endpoint: vars.SES_ENDPOINT?.replace(/\/+$/, ''),

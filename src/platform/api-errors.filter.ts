@@ -70,7 +70,11 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 }
 
 /** Codes of 503s that pass by themselves, and how long a client should wait before retrying. */
-const RETRY_AFTER_SECONDS: Record<string, number> = { STORE_BUSY: 1, DEPENDENCY_UNAVAILABLE: 5 };
+const RETRY_AFTER_SECONDS: Record<string, number> = {
+  STORE_BUSY: 1,
+  DEPENDENCY_UNAVAILABLE: 5,
+  RATE_LIMITER_UNAVAILABLE: 5,
+};
 
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -93,7 +97,7 @@ const TRANSIENT_AWS_ERRORS = new Set([
  * DynamoDB (or another AWS service) is unreachable, throttling or failing on its side:
  * not the client's fault and likely to pass, so a 503 with Retry-After, not a 500.
  */
-function isDependencyUnavailable(error: unknown): boolean {
+export function isDependencyUnavailable(error: unknown): boolean {
   // Duck-typed, not `instanceof Error`: system errors may come from another realm.
   if (typeof error !== 'object' || error === null) return false;
   const { name, code, $fault, $retryable, $metadata } = error as {

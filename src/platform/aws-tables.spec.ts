@@ -63,15 +63,15 @@ describe('assertTablesExist (DynamoDB Local)', () => {
 
   it('names every missing table in one message, as before a first deploy', async () => {
     const config = testConfig({ AWS_REGION: 'eu-west-1' }).dynamodb;
-    const { users, userEmails, sessions } = config.tables;
+    const { users, userEmails, sessions, rateLimits } = config.tables;
 
     const outcome = await outcomeOf(config);
 
     expect(outcome).toEqual({
       name: 'AwsSetupError',
       message:
-        `tables ${users}, ${userEmails}, ${sessions} not found in eu-west-1: deploy the stack ` +
-        '(npm run deploy) or set USER_TABLE_NAME, USER_EMAIL_TABLE_NAME, SESSION_TABLE_NAME',
+        `tables ${users}, ${userEmails}, ${sessions}, ${rateLimits} not found in eu-west-1: deploy the stack ` +
+        '(npm run deploy) or set USER_TABLE_NAME, USER_EMAIL_TABLE_NAME, SESSION_TABLE_NAME, RATE_LIMIT_TABLE_NAME',
     });
   });
 

@@ -21,6 +21,7 @@ const TABLE_VARIABLES: Readonly<Record<keyof TableNames, string>> = {
   users: 'USER_TABLE_NAME',
   userEmails: 'USER_EMAIL_TABLE_NAME',
   sessions: 'SESSION_TABLE_NAME',
+  rateLimits: 'RATE_LIMIT_TABLE_NAME',
 };
 
 /**
@@ -65,7 +66,7 @@ function setupErrorFor(error: ErrorLike, table: string, region: string): AwsSetu
   if (error.name === 'AccessDeniedException') {
     return new AwsSetupError(
       `the AWS credentials in use may not read table ${table} in ${region} (${summary(error)}): ` +
-        'they need dynamodb:DescribeTable and the item actions of the API on the three tables',
+        'they need dynamodb:DescribeTable and the item actions of the API on its four tables',
       options,
     );
   }
@@ -82,7 +83,7 @@ function setupErrorFor(error: ErrorLike, table: string, region: string): AwsSetu
 }
 
 /**
- * Describes the three tables. Resolves when all exist.
+ * Describes the API's tables. Resolves when all exist.
  * @throws AwsSetupError for missing tables (naming each and its variable), missing or
  *   expired credentials, missing permissions or an unreachable region; anything else as is
  */

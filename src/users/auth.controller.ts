@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/
 import type { Request, Response } from 'express';
 import { type PublicUser, SignInService } from '../activation';
 import { Accepts } from '../platform/json-body.guard';
+import { RateLimited } from '../platform/rate-limits/rate-limited.decorator';
 import { LoginDto } from './dto/login.dto';
 import { SessionCookie } from './sessions/session-cookie';
 import { SessionStore } from './sessions/session-store';
@@ -21,6 +22,7 @@ export class AuthController {
    */
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @RateLimited('login-account-address', 'login-account', 'login-address')
   @Accepts('application/json')
   async login(
     @Body() body: LoginDto,

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, UseGuards } from '@nestjs/common';
 import { type PublicUser, RegistrationService, toPublicUser, UserStore } from '../activation';
 import { ApiException } from '../platform/api-error';
+import { RateLimited } from '../platform/rate-limits/rate-limited.decorator';
 import { Accepts } from '../platform/json-body.guard';
 import { RegisterUserDto } from './dto/register-user.dto';
 import { CurrentSession, SessionGuard } from './sessions/session.guard';
@@ -16,6 +17,7 @@ export class UsersController {
   /** Registers a user in status NONE; the activation mail follows through the stream. */
   @Post()
   @HttpCode(HttpStatus.CREATED)
+  @RateLimited('register-address')
   @Accepts('application/json')
   register(@Body() body: RegisterUserDto): Promise<PublicUser> {
     return this.registration.register(body);

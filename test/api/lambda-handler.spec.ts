@@ -36,13 +36,14 @@ const SESSION_COOKIE = '__Host-card_store_session';
 
 /** The API function's environment as the stack sets it, plus what Lambda sets. */
 function lambdaEnv(tables: TestTables): NodeJS.ProcessEnv {
-  const { users, userEmails, sessions } = tables.config.dynamodb.tables;
+  const { users, userEmails, sessions, rateLimits } = tables.config.dynamodb.tables;
   return {
     CARD_STORE_MODE: 'aws',
     AWS_REGION: 'us-east-1',
     USER_TABLE_NAME: users,
     USER_EMAIL_TABLE_NAME: userEmails,
     SESSION_TABLE_NAME: sessions,
+    RATE_LIMIT_TABLE_NAME: rateLimits,
     PUBLIC_BASE_URL,
     LOG_LEVEL: 'silent',
     NODE_OPTIONS: '--enable-source-maps',
@@ -290,6 +291,44 @@ describe('the API on Lambda (HTTP API payload 2.0)', () => {
   });
 });
 
+describe("the API on Lambda: rate limits by API Gateway's sourceIp", () => {
+  let tables: TestTables;
+  let handler: ApiHandler;
+
+  beforeAll(async () => {
+    tables = await new TestTables(testConfig()).create();
+    handler = createApiHandler(
+      { ...lambdaEnv(tables), RATE_LIMIT_REGISTER_PER_ADDRESS: '2/1h' },
+      { dynamodbEndpoint: testEndpoint() },
+    );
+    await handler.ready();
+  });
+
+  afterAll(async () => {
+    await handler?.close();
+    await tables?.drop();
+  });
+
+  it('counts requests by sourceIp, whatever X-Forwarded-For the client sends', async () => {
+    const from = (sourceIp: string, forwardedFor: string) =>
+      invoke(handler, {
+        ...jsonPost('/users', {}),
+        sourceIp,
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+      });
+
+    const statuses = [
+      (await from('198.51.100.1', '192.0.2.1')).statusCode,
+      (await from('198.51.100.1', '192.0.2.2')).statusCode,
+      (await from('198.51.100.1', '192.0.2.3, 198.51.100.9')).statusCode,
+    ];
+    const otherClient = await from('198.51.100.2', '192.0.2.1');
+
+    expect(statuses).toEqual([400, 400, 429]);
+    expect(otherClient.statusCode).toBe(400);
+  });
+});
+
 describe('the API Lambda cold start', () => {
   const GOOD_ENV = {
     CARD_STORE_MODE: 'aws',
@@ -297,6 +336,7 @@ describe('the API Lambda cold start', () => {
     USER_TABLE_NAME: 'CardStore-User',
     USER_EMAIL_TABLE_NAME: 'CardStore-UserEmail',
     SESSION_TABLE_NAME: 'CardStore-UserSession',
+    RATE_LIMIT_TABLE_NAME: 'CardStore-RateLimit',
     PUBLIC_BASE_URL,
     LOG_LEVEL: 'silent',
   };

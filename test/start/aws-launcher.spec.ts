@@ -48,7 +48,7 @@ function awsModeEnv(
 ): NodeJS.ProcessEnv {
   const env = launcherEnv(settings);
   for (const name of Object.keys(env)) if (name.startsWith('AWS_')) delete env[name];
-  const { users, userEmails, sessions } = tables.config.dynamodb.tables;
+  const { users, userEmails, sessions, rateLimits } = tables.config.dynamodb.tables;
   return {
     ...env,
     CARD_STORE_MODE: 'aws',
@@ -59,6 +59,9 @@ function awsModeEnv(
     USER_TABLE_NAME: users,
     USER_EMAIL_TABLE_NAME: userEmails,
     SESSION_TABLE_NAME: sessions,
+    RATE_LIMIT_TABLE_NAME: rateLimits,
+    // aws mode takes the limits as they are (launcherEnv raises them for local bursts).
+    RATE_LIMIT_SCALE: '1',
     ...overrides,
   };
 }
@@ -127,7 +130,7 @@ describe('npm start in aws mode (CARD_STORE_MODE=aws)', () => {
 
     it('when the tables do not exist, naming them, the region and what to do', async () => {
       // Arrange: `tables` not created.
-      const { users, userEmails, sessions } = tables.config.dynamodb.tables;
+      const { users, userEmails, sessions, rateLimits } = tables.config.dynamodb.tables;
 
       // Act
       launcher = Launcher.start(awsModeEnv(settings, tables));
@@ -136,8 +139,8 @@ describe('npm start in aws mode (CARD_STORE_MODE=aws)', () => {
       // Assert
       expect(exit).toEqual({ code: 1, signal: null });
       expect(launcher.stderr).toContain(
-        `card-store: tables ${users}, ${userEmails}, ${sessions} not found in ${REGION}: ` +
-          'deploy the stack (npm run deploy) or set USER_TABLE_NAME, USER_EMAIL_TABLE_NAME, SESSION_TABLE_NAME',
+        `card-store: tables ${users}, ${userEmails}, ${sessions}, ${rateLimits} not found in ${REGION}: ` +
+          'deploy the stack (npm run deploy) or set USER_TABLE_NAME, USER_EMAIL_TABLE_NAME, SESSION_TABLE_NAME, RATE_LIMIT_TABLE_NAME',
       );
       expect(launcher.stderr).not.toMatch(STACK_FRAME);
       expect(launcher.stdout).not.toContain(AWS_BANNER);

@@ -89,7 +89,7 @@ describe('npm start (local launcher)', () => {
       expect(banner).toContain(`API              http://127.0.0.1:${settings.port}`);
       expect(banner).toContain(`DynamoDB Local   http://127.0.0.1:${settings.dynamoDbPort}`);
       expect(banner).toContain(`DynamoDB data    ${settings.dataDir}/dynamodb`);
-      expect(banner).toContain('Created tables   User, UserEmail, UserSession');
+      expect(banner).toContain('Created tables   User, UserEmail, UserSession, RateLimit');
       expect(banner).toContain(`SES inbox        http://127.0.0.1:${settings.sesPort}/`);
       expect(banner).toContain(`Step Functions   http://127.0.0.1:${settings.sfnPort}`);
       expect(banner).toContain(

@@ -19,6 +19,8 @@ export interface HttpApiRequest {
   body?: string;
   isBase64Encoded?: boolean;
   cookies?: string[];
+  /** The client's address as API Gateway saw it (requestContext.http.sourceIp). */
+  sourceIp?: string;
 }
 
 const USER_AGENT = 'card-store-tests';
@@ -62,7 +64,7 @@ export function httpApiEvent(request: HttpApiRequest): APIGatewayProxyEventV2 {
         method: request.method,
         path: request.path,
         protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.7',
+        sourceIp: request.sourceIp ?? '203.0.113.7',
         userAgent: USER_AGENT,
       },
       requestId: randomUUID(),

@@ -38,6 +38,9 @@ export function testConfig(env: NodeJS.ProcessEnv = {}): AppConfig {
     USER_TABLE_NAME: `User-${suffix}`,
     USER_EMAIL_TABLE_NAME: `UserEmail-${suffix}`,
     SESSION_TABLE_NAME: `UserSession-${suffix}`,
+    RATE_LIMIT_TABLE_NAME: `RateLimit-${suffix}`,
+    // Tests send many requests from 127.0.0.1; the rate limits' own tests set it back to 1.
+    RATE_LIMIT_SCALE: '1000',
     PUBLIC_BASE_URL: 'http://cards.test',
     LOG_LEVEL: 'silent',
     ...env,

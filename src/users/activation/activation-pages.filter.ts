@@ -1,7 +1,8 @@
 /**
  * Errors of the activation routes. A browser gets a page: any client error (malformed
  * or oversized form, missing fields, unknown user, wrong or expired token) is the one
- * "link not valid or expired" page with 400, so nothing tells those cases apart; a
+ * "link not valid or expired" page with 400, so nothing tells those cases apart; too
+ * many attempts (429) is a page that says how long to wait; a
  * failure on our side is a "try again" page with the status the API would give (503 when
  * DynamoDB is unavailable). A JSON client gets the API's usual error shape.
  */
@@ -9,7 +10,13 @@ import { type ArgumentsHost, Catch, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiErrorsFilter } from '../../platform/api-errors.filter';
 import { answersErrorsWithPage } from './answer-format';
-import { invalidLinkPage, sendPage, setPrivacyHeaders, unavailablePage } from './activation-pages';
+import {
+  invalidLinkPage,
+  sendPage,
+  setPrivacyHeaders,
+  tooManyAttemptsPage,
+  unavailablePage,
+} from './activation-pages';
 
 @Catch()
 export class ActivationPagesFilter extends ApiErrorsFilter {
@@ -26,6 +33,11 @@ export class ActivationPagesFilter extends ApiErrorsFilter {
     }
     if (response.headersSent) return;
     const { statusCode, code } = this.toBody(exception);
+    if (statusCode === 429) {
+      // The rate limit's guard has set Retry-After.
+      sendPage(response, tooManyAttemptsPage(Number(response.getHeader('Retry-After')) || 60));
+      return;
+    }
     if (statusCode < 500) {
       sendPage(response, invalidLinkPage());
       return;

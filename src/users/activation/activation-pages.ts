@@ -133,6 +133,17 @@ export function invalidLinkPage(): Page {
   };
 }
 
+/** Over a rate limit (429): how long to wait, in whole minutes, and that nothing changed. */
+export function tooManyAttemptsPage(retryAfterSeconds: number): Page {
+  const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
+  return {
+    status: 429,
+    title: 'Too many attempts',
+    body: `<h1>Too many attempts</h1>
+<p>Your account was not changed. Please wait ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}, then open the link from your most recent activation mail again.</p>`,
+  };
+}
+
 /** DynamoDB unreachable or busy: not the visitor's fault, and likely to pass. */
 export function unavailablePage(status: number): Page {
   return {

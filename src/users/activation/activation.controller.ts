@@ -17,7 +17,7 @@ import {
   Req,
   Res,
   UseFilters,
-  UseInterceptors,
+  UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
@@ -28,6 +28,7 @@ import {
 } from '../../activation';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { Accepts } from '../../platform/json-body.guard';
+import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
 import { ActivateAccountDto } from './activate-account.dto';
 import {
   activatedPage,
@@ -39,7 +40,7 @@ import {
 } from './activation-pages';
 import { ActivationPagesFilter } from './activation-pages.filter';
 import { answersWithJson } from './answer-format';
-import { FormBodyInterceptor } from './form-body.interceptor';
+import { FormBodyGuard } from './form-body.guard';
 
 export interface ActivationResult {
   readonly username: string;
@@ -85,8 +86,10 @@ export class ActivationController {
    * the same for each (see ActivationPagesFilter for the page).
    */
   @Post()
+  // Guards run bottom-up: the media type, the form's body, then the limits (by username).
+  @RateLimited('activate-address', 'activate-account')
+  @UseGuards(FormBodyGuard)
   @Accepts('application/x-www-form-urlencoded', 'application/json')
-  @UseInterceptors(FormBodyInterceptor)
   async activate(
     @Body() body: ActivateAccountDto,
     @Req() request: Request,

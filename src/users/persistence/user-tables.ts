@@ -7,6 +7,8 @@
  *   same transaction as the user, which is what makes email addresses unique.
  * - UserSession: one item per sign-in, key `sessionIdHash` (SHA-256 of the cookie's token,
  *   so a leaked table does not leak sessions); expired items are removed by TTL.
+ * - RateLimit: one counter per rate limit and key, key `limitKey` (a SHA-256, so the table
+ *   holds no address or username); expired counters are removed by TTL.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { TableNames } from '../../config/app-config';
@@ -15,6 +17,8 @@ export const USER_KEY = 'username';
 export const USER_EMAIL_KEY = 'email';
 export const SESSION_KEY = 'sessionIdHash';
 export const SESSION_TTL_ATTRIBUTE = 'expiresAt';
+export const RATE_LIMIT_KEY = 'limitKey';
+export const RATE_LIMIT_TTL_ATTRIBUTE = 'expiresAt';
 
 export interface TableDefinition {
   readonly create: CreateTableCommandInput;
@@ -41,5 +45,9 @@ export function userTableDefinitions(tables: TableNames): TableDefinition[] {
     },
     { create: keyedTable(tables.userEmails, USER_EMAIL_KEY) },
     { create: keyedTable(tables.sessions, SESSION_KEY), ttlAttribute: SESSION_TTL_ATTRIBUTE },
+    {
+      create: keyedTable(tables.rateLimits, RATE_LIMIT_KEY),
+      ttlAttribute: RATE_LIMIT_TTL_ATTRIBUTE,
+    },
   ];
 }

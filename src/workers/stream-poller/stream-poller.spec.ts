@@ -81,7 +81,12 @@ class Fixture {
   }
 
   get tables() {
-    return { users: this.tableName, userEmails: 'unused', sessions: 'unused' };
+    return {
+      users: this.tableName,
+      userEmails: 'unused',
+      sessions: 'unused',
+      rateLimits: 'unused',
+    };
   }
 
   get checkpointFile() {

@@ -4,18 +4,14 @@
  * (`extended: false`, so `a[b]=c` is one odd key, not an object), a handful of parameters,
  * a small size. A repeated key becomes an array, which the DTO refuses as a non-string.
  *
- * An interceptor rather than a middleware: it runs inside the route, so its errors (too
- * large, too many parameters, bad charset) reach the route's exception filter, which can
- * answer a browser with a page instead of JSON. Pipes (validation) run after it.
+ * A guard rather than a middleware: it runs inside the route, so its errors (too large,
+ * too many parameters, bad charset) reach the route's exception filter, which can answer
+ * a browser with a page instead of JSON. A guard rather than an interceptor: the rate
+ * limit's guard, which runs after it, keys on the username in the body. Pipes
+ * (validation) run after both.
  */
-import {
-  type CallHandler,
-  type ExecutionContext,
-  Injectable,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { type Request, type Response, urlencoded } from 'express';
-import type { Observable } from 'rxjs';
 
 /** The page's form is username + token, about 100 bytes. */
 export const FORM_BODY_LIMIT = '1kb';
@@ -29,8 +25,8 @@ const parseForm = urlencoded({
 });
 
 @Injectable()
-export class FormBodyInterceptor implements NestInterceptor {
-  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+export class FormBodyGuard implements CanActivate {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
@@ -39,6 +35,6 @@ export class FormBodyInterceptor implements NestInterceptor {
         error ? reject(error as Error) : resolve(),
       );
     });
-    return next.handle();
+    return true;
   }
 }
