@@ -12,6 +12,9 @@ import { type Browser, launchChromium, REPORTS_DIR } from '../support/chromium';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { mailedUser, userItem } from './api-helpers';
 
+// A browser on a machine shared with the other suites: room for a few slow steps.
+jest.setTimeout(60_000);
+
 describe('activation in the browser', () => {
   let api: TestApp;
   let origin: string;

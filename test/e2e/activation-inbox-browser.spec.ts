@@ -10,6 +10,9 @@ import { newRegistration } from '../api/api-helpers';
 import { type Browser, launchChromium, REPORTS_DIR } from '../support/chromium';
 import { type PipelineHarness, startPipelineHarness } from './pipeline-harness';
 
+// A browser on a machine shared with the other suites: room for a few slow steps.
+jest.setTimeout(60_000);
+
 describe('activation through the local inbox, in a browser', () => {
   let system: PipelineHarness;
   let browser: Browser;

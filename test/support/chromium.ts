@@ -11,6 +11,9 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Test artifacts (git-ignored): screenshots. */
 export const REPORTS_DIR = resolve(__dirname, '../../reports');
 
+/** The longest one browser step may take; tests that drive a browser allow several. */
+export const BROWSER_STEP_TIMEOUT_MS = 20_000;
+
 export interface Browser {
   readonly context: BrowserContext;
   close(): Promise<void>;
@@ -32,6 +35,9 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+  // Under jest's own timeout, so that a step that never happens fails with its name
+  // (which locator, which wait) instead of jest's bare "Exceeded timeout".
+  context.setDefaultTimeout(BROWSER_STEP_TIMEOUT_MS);
   return {
     context,
     close: async () => {
