@@ -3,8 +3,9 @@
 // answered without touching a user:
 //   POST /logout without a cookie          no limit              (0 counter writes)
 //   POST /users with an empty body         register-address      (1 UpdateItem, then 400)
-//   POST /activate with a malformed token  activate-address +    (2 UpdateItems, then 400)
-//                                          activate-account
+//   POST /login without a password         3 sign-in limits      (3 UpdateItems, then 400)
+//   POST /activate without a password      2 activation limits   (4 UpdateItems, then 400)
+//                                          + 2 of sign-in's
 // and prints p50 / p99 per route and the p50 difference to the unlimited one. The system
 // runs with RATE_LIMIT_SCALE=1000 (as every bench), so no request is refused: the counters
 // are written all the same. Loopback only, bounded in count. Run: npm run bench:rate-limits
@@ -20,7 +21,12 @@ const ROUTES = [
   { label: 'POST /logout (no limit)', path: '/logout', body: () => undefined },
   { label: 'POST /users (1 limit)', path: '/users', body: () => '{}' },
   {
-    label: 'POST /activate (2 limits)',
+    label: 'POST /login (3 limits)',
+    path: '/login',
+    body: (i) => JSON.stringify({ username: `bench-${i % 500}` }),
+  },
+  {
+    label: 'POST /activate (4 limits)',
     path: '/activate',
     body: (i) => JSON.stringify({ username: `bench-${i % 500}`, token: 'x' }),
   },

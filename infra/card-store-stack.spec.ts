@@ -336,6 +336,7 @@ describe('the HTTP API', () => {
     expect(stage.Properties.RouteSettings).toEqual({
       'POST /users': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'POST /login': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      'POST /activate': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
     });
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Json;
     expect(format).toMatchObject({ requestId: '$context.requestId', path: '$context.path' });

@@ -124,11 +124,13 @@ export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
  * Tighter fences for the routes that cost an Argon2id hash (19 MiB, ~0.1 s of a 1 GB
  * Lambda's CPU) per request: a flood of sign-ins or registrations then takes at most
  * this share of the stage, and the other routes (activation links, /users/me, /health)
- * stay reachable.
+ * stay reachable. (`POST /activate` checks the account's password; `GET /activate`, the
+ * link's page, stays on the stage's fence.)
  */
 export const ROUTE_THROTTLES = {
   'POST /users': { rateLimit: 10, burstLimit: 20 },
   'POST /login': { rateLimit: 20, burstLimit: 40 },
+  'POST /activate': { rateLimit: 20, burstLimit: 40 },
 } as const;
 
 const LOG_RETENTION = RetentionDays.ONE_MONTH;

@@ -8,6 +8,7 @@ import {
   hashActivationToken,
   SystemClock,
 } from '../../src/activation';
+import { FakePasswordHasher } from '../../src/activation/testing/fake-password-hasher';
 import { FixedClock } from '../../src/activation/testing/fixed-clock';
 import { TestTables, testConfig } from '../../test/support/test-app';
 import { LocalSes, type StoredMail } from '../../src/workers/local-ses';
@@ -48,7 +49,8 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
   });
 
   it('mails a NONE user one link that activates the account; RecordMailSent then marks MAIL_SENT', async () => {
-    const user = newUser();
+    const hasher = new FakePasswordHasher();
+    const user = newUser({ passwordHash: await hasher.hash('the password') });
     await tables.users.create(user);
 
     const result = await handler({ username: user.username, activationStatus: 'NONE' });
@@ -89,9 +91,12 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
       activationTokenHash: hashActivationToken(token),
     });
     expect(stored?.mailClaimId).toBeUndefined();
-    await expect(
-      new AccountActivationService(tables.users, new SystemClock()).activate(user.username, token),
-    ).resolves.toBe('ACTIVATED');
+    const activation = await new AccountActivationService(
+      tables.users,
+      new SystemClock(),
+      hasher,
+    ).activate(user.username, token, 'the password');
+    expect(activation.outcome).toBe('ACTIVATED');
   });
 
   it('mails the address as it is delivered: the domain in ASCII, compatibility forms folded', async () => {

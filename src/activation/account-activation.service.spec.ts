@@ -1,8 +1,9 @@
 import { AccountActivationService } from './account-activation.service';
 import { ActivationStatus } from './activation-status';
-import { InvalidActivationLinkError } from './activation.errors';
+import { InvalidActivationLinkError, InvalidCredentialsError } from './activation.errors';
 import { hashActivationToken, mintActivationToken } from './activation-token';
 import { SendActivationMailService } from './send-activation-mail.service';
+import { FakePasswordHasher } from './testing/fake-password-hasher';
 import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 import { activationTokenIn, RecordingMailer } from './testing/recording-mailer';
@@ -13,11 +14,14 @@ const TOKEN_TTL_SECONDS = 24 * 3600;
 const LEASE_SECONDS = 300;
 const BASE = 'https://cards.example/activate';
 
+const PASSWORD = 'correct horse battery staple';
+
 const alice: UserRecord = {
   username: 'alice',
   email: 'alice@example.org',
   name: 'Alice Liddell',
-  passwordHash: '$fake$00',
+  // What FakePasswordHasher makes of PASSWORD.
+  passwordHash: `$fake$${Buffer.from(PASSWORD).toString('hex')}`,
   activationStatus: ActivationStatus.NONE,
   activationUrlBase: BASE,
   createdAt: '2026-01-15T09:59:00.000Z',
@@ -43,6 +47,10 @@ describe('AccountActivationService', () => {
   let mailer: RecordingMailer;
   let clock: FixedClock;
   let service: AccountActivationService;
+
+  /** The use case's outcome for the link's token and, unless given, the right password. */
+  const activate = (username: string, token: string, password = PASSWORD) =>
+    service.activate(username, token, password).then((activation) => activation.outcome);
 
   function mailService(): SendActivationMailService {
     return new SendActivationMailService(store, mailer, clock, {
@@ -70,7 +78,7 @@ describe('AccountActivationService', () => {
 
   /** What activate() threw, for comparing errors. */
   async function refusal(username: string, token: string): Promise<unknown> {
-    return service.activate(username, token).then(
+    return activate(username, token).then(
       (outcome) => `resolved with ${outcome}`,
       (error: unknown) => error,
     );
@@ -80,14 +88,14 @@ describe('AccountActivationService', () => {
     store = new InMemoryUserStore();
     mailer = new RecordingMailer();
     clock = new FixedClock(NOW);
-    service = new AccountActivationService(store, clock);
+    service = new AccountActivationService(store, clock, new FakePasswordHasher());
   });
 
   it('activates a mailed user with the mailed token', async () => {
     const token = await mailedAlice();
     clock.advanceSeconds(60);
 
-    const outcome = await service.activate('alice', token);
+    const outcome = await activate('alice', token);
 
     expect(outcome).toBe('ACTIVATED');
     await expect(store.findByUsername('alice')).resolves.toMatchObject({
@@ -98,9 +106,9 @@ describe('AccountActivationService', () => {
 
   it('answers ALREADY_ACTIVE to a second click on the same link', async () => {
     const token = await mailedAlice();
-    await service.activate('alice', token);
+    await activate('alice', token);
 
-    const second = await service.activate('alice', token);
+    const second = await activate('alice', token);
 
     expect(second).toBe('ALREADY_ACTIVE');
     await expect(store.findByUsername('alice')).resolves.toMatchObject({
@@ -111,17 +119,17 @@ describe('AccountActivationService', () => {
 
   it('answers ALREADY_ACTIVE to the right token even after it expired', async () => {
     const token = await mailedAlice();
-    await service.activate('alice', token);
+    await activate('alice', token);
     clock.advanceSeconds(TOKEN_TTL_SECONDS + 1);
 
-    await expect(service.activate('alice', token)).resolves.toBe('ALREADY_ACTIVE');
+    await expect(activate('alice', token)).resolves.toBe('ALREADY_ACTIVE');
   });
 
   it('activates just before the token expires', async () => {
     const token = await mailedAlice();
     clock.advanceSeconds(TOKEN_TTL_SECONDS - 1);
 
-    await expect(service.activate('alice', token)).resolves.toBe('ACTIVATED');
+    await expect(activate('alice', token)).resolves.toBe('ACTIVATED');
   });
 
   it.each([
@@ -134,9 +142,7 @@ describe('AccountActivationService', () => {
       clock.advanceSeconds(seconds);
       const write = jest.spyOn(store, 'activate');
 
-      await expect(service.activate('alice', token)).rejects.toBeInstanceOf(
-        InvalidActivationLinkError,
-      );
+      await expect(activate('alice', token)).rejects.toBeInstanceOf(InvalidActivationLinkError);
       expect(write).not.toHaveBeenCalled();
       await expect(store.findByUsername('alice')).resolves.toMatchObject({
         activationStatus: ActivationStatus.MAIL_SENT,
@@ -147,7 +153,7 @@ describe('AccountActivationService', () => {
   it('refuses a well-formed token that is not the mailed one and leaves the user MAIL_SENT', async () => {
     await mailedAlice();
 
-    await expect(service.activate('alice', mintActivationToken().token)).rejects.toBeInstanceOf(
+    await expect(activate('alice', mintActivationToken().token)).rejects.toBeInstanceOf(
       InvalidActivationLinkError,
     );
     await expect(store.findByUsername('alice')).resolves.toMatchObject({
@@ -159,7 +165,7 @@ describe('AccountActivationService', () => {
     await mailedAlice();
     const stored = (await store.findByUsername('alice'))!;
 
-    await expect(service.activate('alice', stored.activationTokenHash!)).rejects.toBeInstanceOf(
+    await expect(activate('alice', stored.activationTokenHash!)).rejects.toBeInstanceOf(
       InvalidActivationLinkError,
     );
   });
@@ -169,15 +175,13 @@ describe('AccountActivationService', () => {
     await store.create({ ...alice, username: 'bob', email: 'bob@example.org' });
     await mail('bob');
 
-    await expect(service.activate('bob', aliceToken)).rejects.toBeInstanceOf(
-      InvalidActivationLinkError,
-    );
+    await expect(activate('bob', aliceToken)).rejects.toBeInstanceOf(InvalidActivationLinkError);
   });
 
   it('refuses a user who was never mailed (no token stored)', async () => {
     await store.create(alice);
 
-    await expect(service.activate('alice', mintActivationToken().token)).rejects.toBeInstanceOf(
+    await expect(activate('alice', mintActivationToken().token)).rejects.toBeInstanceOf(
       InvalidActivationLinkError,
     );
   });
@@ -185,9 +189,7 @@ describe('AccountActivationService', () => {
   it('refuses an unknown user', async () => {
     const token = await mailedAlice();
 
-    await expect(service.activate('nobody', token)).rejects.toBeInstanceOf(
-      InvalidActivationLinkError,
-    );
+    await expect(activate('nobody', token)).rejects.toBeInstanceOf(InvalidActivationLinkError);
   });
 
   it.each([
@@ -201,9 +203,7 @@ describe('AccountActivationService', () => {
     const token = await mailedAlice();
     const find = jest.spyOn(store, 'findByUsername');
 
-    await expect(service.activate(username, token)).rejects.toBeInstanceOf(
-      InvalidActivationLinkError,
-    );
+    await expect(activate(username, token)).rejects.toBeInstanceOf(InvalidActivationLinkError);
     expect(find).not.toHaveBeenCalled();
   });
 
@@ -217,7 +217,7 @@ describe('AccountActivationService', () => {
     const token = await mailedAlice();
     const find = jest.spyOn(store, 'findByUsername');
 
-    await expect(service.activate('alice', spoil(token))).rejects.toBeInstanceOf(
+    await expect(activate('alice', spoil(token))).rejects.toBeInstanceOf(
       InvalidActivationLinkError,
     );
     expect(find).not.toHaveBeenCalled();
@@ -258,10 +258,8 @@ describe('AccountActivationService', () => {
       now: clock.now().toISOString(),
     });
 
-    await expect(service.activate('alice', oldToken)).rejects.toBeInstanceOf(
-      InvalidActivationLinkError,
-    );
-    await expect(service.activate('alice', newer.token)).resolves.toBe('ACTIVATED');
+    await expect(activate('alice', oldToken)).rejects.toBeInstanceOf(InvalidActivationLinkError);
+    await expect(activate('alice', newer.token)).resolves.toBe('ACTIVATED');
   });
 
   it('activates a NONE user whose mail went out but was not yet marked MAIL_SENT', async () => {
@@ -275,23 +273,23 @@ describe('AccountActivationService', () => {
       now: NOW,
     });
 
-    await expect(service.activate('alice', token.token)).resolves.toBe('ACTIVATED');
+    await expect(activate('alice', token.token)).resolves.toBe('ACTIVATED');
   });
 
   it('says ALREADY_ACTIVE only to the holder of the token: a wrong token on a DONE user is invalid', async () => {
     const token = await mailedAlice();
-    await service.activate('alice', token);
+    await activate('alice', token);
 
-    await expect(service.activate('alice', mintActivationToken().token)).rejects.toBeInstanceOf(
+    await expect(activate('alice', mintActivationToken().token)).rejects.toBeInstanceOf(
       InvalidActivationLinkError,
     );
   });
 
   it('says ALREADY_ACTIVE when a concurrent click with the same token won the race', async () => {
     const token = await mailedAlice(new RivalClickFirstStore());
-    service = new AccountActivationService(store, clock);
+    service = new AccountActivationService(store, clock, new FakePasswordHasher());
 
-    const outcome = await service.activate('alice', token);
+    const outcome = await activate('alice', token);
 
     expect(outcome).toBe('ALREADY_ACTIVE');
     await expect(store.findByUsername('alice')).resolves.toMatchObject({
@@ -301,30 +299,75 @@ describe('AccountActivationService', () => {
 
   it('refuses when the conditional write fails and the user is not DONE', async () => {
     const token = await mailedAlice(new RefusingActivateStore());
-    service = new AccountActivationService(store, clock);
+    service = new AccountActivationService(store, clock, new FakePasswordHasher());
 
-    await expect(service.activate('alice', token)).rejects.toBeInstanceOf(
-      InvalidActivationLinkError,
-    );
+    await expect(activate('alice', token)).rejects.toBeInstanceOf(InvalidActivationLinkError);
   });
 
   it('of two simultaneous clicks, one activates and the other is told ALREADY_ACTIVE', async () => {
     const token = await mailedAlice();
 
-    const outcomes = await Promise.all([
-      service.activate('alice', token),
-      service.activate('alice', token),
-    ]);
+    const outcomes = await Promise.all([activate('alice', token), activate('alice', token)]);
 
     expect(outcomes.sort()).toEqual(['ACTIVATED', 'ALREADY_ACTIVE']);
   });
 
   it('asks the store to activate with the hash of the token, never the token', async () => {
     const token = await mailedAlice();
-    const activate = jest.spyOn(store, 'activate');
+    const write = jest.spyOn(store, 'activate');
 
-    await service.activate('alice', token);
+    await activate('alice', token);
 
-    expect(activate).toHaveBeenCalledWith('alice', hashActivationToken(token), NOW);
+    expect(write).toHaveBeenCalledWith('alice', hashActivationToken(token), NOW);
+  });
+
+  describe('the password, the second proof', () => {
+    it('activates nothing with the live token and a wrong password', async () => {
+      const token = await mailedAlice();
+      const write = jest.spyOn(store, 'activate');
+
+      await expect(activate('alice', token, 'not her password')).rejects.toBeInstanceOf(
+        InvalidCredentialsError,
+      );
+      expect(write).not.toHaveBeenCalled();
+      await expect(store.findByUsername('alice')).resolves.toMatchObject({
+        activationStatus: ActivationStatus.MAIL_SENT,
+      });
+    });
+
+    it('says nothing about the password to someone without the live token', async () => {
+      await mailedAlice();
+
+      const withRight = await refusal('alice', mintActivationToken().token);
+      const withWrong = await service
+        .activate('alice', mintActivationToken().token, 'not her password')
+        .then(String, (error: unknown) => error);
+
+      expect(withRight).toBeInstanceOf(InvalidActivationLinkError);
+      expect(withWrong).toEqual(withRight);
+    });
+
+    it('hands back the account, now DONE, for the session the caller starts', async () => {
+      const token = await mailedAlice();
+
+      await expect(service.activate('alice', token, PASSWORD)).resolves.toEqual({
+        outcome: 'ACTIVATED',
+        user: {
+          username: 'alice',
+          email: 'alice@example.org',
+          name: 'Alice Liddell',
+          activationStatus: ActivationStatus.DONE,
+        },
+      });
+    });
+
+    it('wants the password for "already active" as well', async () => {
+      const token = await mailedAlice();
+      await activate('alice', token);
+
+      await expect(activate('alice', token, 'not her password')).rejects.toBeInstanceOf(
+        InvalidCredentialsError,
+      );
+    });
   });
 });

@@ -1,32 +1,45 @@
 import { ActivationStatus } from './activation-status';
-import { InvalidActivationLinkError } from './activation.errors';
+import { InvalidActivationLinkError, InvalidCredentialsError } from './activation.errors';
 import {
   activationTokenMatches,
   hashActivationToken,
   isWellFormedActivationToken,
 } from './activation-token';
 import type { Clock } from './clock.port';
+import type { PasswordHasher } from './password-hasher';
+import { type PublicUser, toPublicUser } from './user';
 import { usernameProblems } from './user-rules';
 import type { UserStore } from './user-store.port';
 
-export type ActivationOutcome = 'ACTIVATED' | 'ALREADY_ACTIVE';
+export interface Activation {
+  readonly outcome: 'ACTIVATED' | 'ALREADY_ACTIVE';
+  /** The account, for the session the caller starts: both proofs were given. */
+  readonly user: PublicUser;
+}
 
 /**
- * Use case: the click on "Activate my account". The token is checked against the stored
- * hash in constant time and must not have expired; the status write is conditional on
- * the same hash, so a token replaced by a newer mail in the meantime does not activate.
+ * Use case: "Activate my account" on the link's page. An account becomes active only
+ * when one party proves both the mailbox (the link's token) and the password: a mail
+ * scanner, a stranger who registered someone else's address, or someone with only the
+ * mailbox activates nothing. The token is checked against the stored hash in constant
+ * time and must not have expired; the status write is conditional on the same hash, so a
+ * token replaced by a newer mail in the meantime does not activate.
  *
- * Unknown user, wrong token and expired token all throw the same error. "Already active"
- * is only said to someone holding that account's token.
+ * Unknown user, wrong token and expired token all throw the same error. A wrong password
+ * is told only to someone holding the account's live token, and "already active" too.
  */
 export class AccountActivationService {
   constructor(
     private readonly store: UserStore,
     private readonly clock: Clock,
+    private readonly hasher: PasswordHasher,
   ) {}
 
-  /** @throws InvalidActivationLinkError */
-  async activate(username: string, token: string): Promise<ActivationOutcome> {
+  /**
+   * @throws InvalidActivationLinkError for an unknown user, a wrong or expired token
+   * @throws InvalidCredentialsError for the live token with a wrong password
+   */
+  async activate(username: string, token: string, password: string): Promise<Activation> {
     if (usernameProblems(username).length > 0 || !isWellFormedActivationToken(token)) {
       throw new InvalidActivationLinkError();
     }
@@ -34,13 +47,19 @@ export class AccountActivationService {
     if (!user || !activationTokenMatches(token, user.activationTokenHash)) {
       throw new InvalidActivationLinkError();
     }
-    if (user.activationStatus === ActivationStatus.DONE) return 'ALREADY_ACTIVE';
-
     const now = this.clock.now().toISOString();
-    if (!user.activationTokenExpiresAt || user.activationTokenExpiresAt <= now) {
+    const done = user.activationStatus === ActivationStatus.DONE;
+    if (!done && (!user.activationTokenExpiresAt || user.activationTokenExpiresAt <= now)) {
       throw new InvalidActivationLinkError();
     }
-    if (await this.store.activate(username, hashActivationToken(token), now)) return 'ACTIVATED';
+    if (!(await this.hasher.verify(password, user.passwordHash))) {
+      throw new InvalidCredentialsError();
+    }
+    const activated = { ...toPublicUser(user), activationStatus: ActivationStatus.DONE };
+    if (done) return { outcome: 'ALREADY_ACTIVE', user: activated };
+    if (await this.store.activate(username, hashActivationToken(token), now)) {
+      return { outcome: 'ACTIVATED', user: activated };
+    }
 
     // Lost a race: a second click (or tab) activated first, or a newer mail replaced the token.
     const current = await this.store.findByUsername(username);
@@ -48,7 +67,7 @@ export class AccountActivationService {
       current?.activationStatus === ActivationStatus.DONE &&
       activationTokenMatches(token, current.activationTokenHash)
     ) {
-      return 'ALREADY_ACTIVE';
+      return { outcome: 'ALREADY_ACTIVE', user: activated };
     }
     throw new InvalidActivationLinkError();
   }

@@ -16,11 +16,13 @@ import {
   type ActivationMailSettings,
   SendActivationMailService,
 } from './send-activation-mail.service';
+import { FakePasswordHasher } from './testing/fake-password-hasher';
 import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 import { activationLinkIn, activationTokenIn, RecordingMailer } from './testing/recording-mailer';
 import type { UserRecord } from './user';
 
+const PASSWORD = 'correct horse battery staple';
 const NOW = '2026-01-15T10:00:00.000Z';
 const TOKEN_TTL_SECONDS = 24 * 3600;
 const LEASE_SECONDS = 300;
@@ -36,7 +38,8 @@ const alice: UserRecord = {
   username: 'alice',
   email: 'Alice@Example.org',
   name: 'Alice Liddell',
-  passwordHash: '$fake$00',
+  // What FakePasswordHasher makes of PASSWORD.
+  passwordHash: `$fake$${Buffer.from(PASSWORD).toString('hex')}`,
   activationStatus: ActivationStatus.NONE,
   activationUrlBase: BASE,
   createdAt: '2026-01-15T09:59:00.000Z',
@@ -130,10 +133,10 @@ describe('SendActivationMailService', () => {
     it('mails a token that activates the account', async () => {
       await mailAndRecord('alice');
 
-      const activation = new AccountActivationService(store, clock);
-      await expect(activation.activate('alice', activationTokenIn(mailer.sent[0]!))).resolves.toBe(
-        'ACTIVATED',
-      );
+      const activation = new AccountActivationService(store, clock, new FakePasswordHasher());
+      await expect(
+        activation.activate('alice', activationTokenIn(mailer.sent[0]!), PASSWORD),
+      ).resolves.toMatchObject({ outcome: 'ACTIVATED' });
     });
 
     it('records nothing twice: a repeated RecordMailSent finds MAIL_SENT', async () => {
@@ -409,12 +412,14 @@ describe('SendActivationMailService', () => {
       clock.advanceSeconds(LEASE_SECONDS + 1);
       await mailAndRecord('alice');
       const newToken = activationTokenIn(mailer.sent[0]!);
-      const activation = new AccountActivationService(store, clock);
+      const activation = new AccountActivationService(store, clock, new FakePasswordHasher());
 
-      await expect(activation.activate('alice', oldToken)).rejects.toBeInstanceOf(
+      await expect(activation.activate('alice', oldToken, PASSWORD)).rejects.toBeInstanceOf(
         InvalidActivationLinkError,
       );
-      await expect(activation.activate('alice', newToken)).resolves.toBe('ACTIVATED');
+      await expect(activation.activate('alice', newToken, PASSWORD)).resolves.toMatchObject({
+        outcome: 'ACTIVATED',
+      });
       expect(newToken).not.toBe(oldToken);
     });
   });

@@ -66,8 +66,9 @@ import { UsersController } from './users.controller';
     },
     {
       provide: AccountActivationService,
-      inject: [UserStore, Clock],
-      useFactory: (store: UserStore, clock: Clock) => new AccountActivationService(store, clock),
+      inject: [UserStore, Clock, PasswordHasher],
+      useFactory: (store: UserStore, clock: Clock, hasher: PasswordHasher) =>
+        new AccountActivationService(store, clock, hasher),
     },
     SessionGuard,
   ],

@@ -49,6 +49,7 @@ describe('activation in the browser', () => {
 
     const shown = await page.goto(link);
     const statusAfterOpening = (await userItem(api, user.username))?.activationStatus;
+    await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Activate my account' }).click();
     await page.getByRole('heading', { name: 'Your account is active' }).waitFor();
     await page.screenshot({ path: join(REPORTS_DIR, 'activation-success.png'), fullPage: true });
@@ -71,6 +72,7 @@ describe('activation in the browser', () => {
     const { page, problems } = await openPage();
 
     await page.goto(`${origin}/activate?username=${user.username}&token=${'A'.repeat(43)}`);
+    await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Activate my account' }).click();
     await page
       .getByRole('heading', { name: 'This activation link is not valid or has expired' })

@@ -16,6 +16,8 @@ import {
   expectFieldErrors,
   mailedUser,
   registered,
+  SESSION_COOKIE,
+  setCookie,
   userItem,
 } from './api-helpers';
 
@@ -96,6 +98,10 @@ describe('account activation', () => {
         fields: { username: user.username, token: user.token },
         button: 'Activate my account',
       });
+      // The second proof: the account's password, for the browser's password manager too.
+      expect(response.text).toContain(
+        '<input id="password" type="password" name="password" autocomplete="current-password" required',
+      );
     });
 
     it('changes nothing, however often it is fetched (mail scanners prefetch links)', async () => {
@@ -199,7 +205,11 @@ describe('account activation', () => {
     it('activates: the "active" page, status DONE, and sign-in works', async () => {
       const user = await mailedUser(api);
 
-      const response = await postForm(api, { username: user.username, token: user.token });
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
 
       expectPage(response, 200, ACTIVE);
       expect(response.text).toContain(`<strong>${user.username}</strong>`);
@@ -211,10 +221,67 @@ describe('account activation', () => {
       expect((await login(api, user.username, user.password)).status).toBe(200);
     });
 
+    it('signs the person in: the session cookie works for GET /users/me', async () => {
+      const user = await mailedUser(api);
+
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
+      const cookie = setCookie(response, SESSION_COOKIE);
+      const me = await request(api.http)
+        .get('/users/me')
+        .set('Cookie', `${SESSION_COOKIE}=${cookie?.value ?? ''}`);
+
+      expectPage(response, 200, ACTIVE);
+      expect(cookie?.attributes).toEqual(expect.arrayContaining(['HttpOnly']));
+      expect([me.status, me.body.username, me.body.activationStatus]).toEqual([
+        200,
+        user.username,
+        'DONE',
+      ]);
+    });
+
+    it('activates nothing with the live token and a wrong password, and asks again', async () => {
+      const user = await mailedUser(api);
+
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: 'a stranger guessing',
+      });
+
+      expect(response.status).toBe(401);
+      expect(headingOf(response.text)).toBe('Activate your account');
+      expect(response.text).toContain('That is not the password of this account.');
+      expect(formOf(response.text).fields).toEqual({ username: user.username, token: user.token });
+      expect(response.headers['set-cookie']).toBeUndefined();
+      expect(await statusOf(api, user.username)).toBe('MAIL_SENT');
+    });
+
+    it('never lets the one who registered a stranger’s address in without the link', async () => {
+      // The registrant knows the password, but not the token mailed to the address.
+      const squatter = await mailedUser(api);
+
+      const response = await postForm(api, {
+        username: squatter.username,
+        token: NEVER_ISSUED,
+        password: squatter.password,
+      });
+
+      expectPage(response, 400, INVALID);
+      expect(await statusOf(api, squatter.username)).toBe('MAIL_SENT');
+    });
+
     it('activates a user whose mail is still being sent (status NONE with a live token)', async () => {
       const user = await mailedUser(api, {}, { markSent: false });
 
-      const response = await postForm(api, { username: user.username, token: user.token });
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
 
       expectPage(response, 200, ACTIVE);
       expect(await statusOf(api, user.username)).toBe('DONE');
@@ -222,10 +289,14 @@ describe('account activation', () => {
 
     it('a second post says the account is already active and changes nothing', async () => {
       const user = await mailedUser(api);
-      await postForm(api, { username: user.username, token: user.token });
+      await postForm(api, { username: user.username, token: user.token, password: user.password });
       const afterFirst = await userItem(api, user.username);
 
-      const response = await postForm(api, { username: user.username, token: user.token });
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
 
       expectPage(response, 200, ALREADY_ACTIVE);
       expect(await userItem(api, user.username)).toEqual(afterFirst);
@@ -235,7 +306,9 @@ describe('account activation', () => {
       const user = await mailedUser(api);
 
       const responses = await Promise.all(
-        [1, 2].map(() => postForm(api, { username: user.username, token: user.token })),
+        [1, 2].map(() =>
+          postForm(api, { username: user.username, token: user.token, password: user.password }),
+        ),
       );
 
       expect(responses.map((response) => headingOf(response.text)).sort()).toEqual(
@@ -251,9 +324,21 @@ describe('account activation', () => {
       const before = [await userItem(api, wrong.username), await userItem(api, expired.username)];
 
       const responses = [
-        await postForm(api, { username: wrong.username, token: NEVER_ISSUED }),
-        await postForm(api, { username: 'nobody-here', token: wrong.token }),
-        await postForm(api, { username: expired.username, token: expired.token }),
+        await postForm(api, {
+          username: wrong.username,
+          token: NEVER_ISSUED,
+          password: wrong.password,
+        }),
+        await postForm(api, {
+          username: 'nobody-here',
+          token: wrong.token,
+          password: wrong.password,
+        }),
+        await postForm(api, {
+          username: expired.username,
+          token: expired.token,
+          password: expired.password,
+        }),
       ];
       const malformedLink = await request(api.http).get('/activate');
 
@@ -272,7 +357,11 @@ describe('account activation', () => {
     it("does not take another user's token", async () => {
       const [alice, bob] = await Promise.all([mailedUser(api), mailedUser(api)]);
 
-      const response = await postForm(api, { username: alice.username, token: bob.token });
+      const response = await postForm(api, {
+        username: alice.username,
+        token: bob.token,
+        password: alice.password,
+      });
 
       expectPage(response, 400, INVALID);
       expect([await statusOf(api, alice.username), await statusOf(api, bob.username)]).toEqual([
@@ -285,9 +374,17 @@ describe('account activation', () => {
       const user = await mailedUser(api, {}, { markSent: false });
       const newer = await claimActivationToken(api, user.username);
 
-      const old = await postForm(api, { username: user.username, token: user.token });
+      const old = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
       const statusAfterOld = await statusOf(api, user.username);
-      const current = await postForm(api, { username: user.username, token: newer.token });
+      const current = await postForm(api, {
+        username: user.username,
+        token: newer.token,
+        password: user.password,
+      });
 
       expectPage(old, 400, INVALID);
       expect(statusAfterOld).toBe('MAIL_SENT');
@@ -296,9 +393,13 @@ describe('account activation', () => {
 
     it('does not tell a stranger that an account is already active', async () => {
       const user = await mailedUser(api);
-      await postForm(api, { username: user.username, token: user.token });
+      await postForm(api, { username: user.username, token: user.token, password: user.password });
 
-      const response = await postForm(api, { username: user.username, token: NEVER_ISSUED });
+      const response = await postForm(api, {
+        username: user.username,
+        token: NEVER_ISSUED,
+        password: user.password,
+      });
 
       expectPage(response, 400, INVALID);
     });
@@ -306,7 +407,11 @@ describe('account activation', () => {
     it('never shows what the user typed at registration, such as a name of markup', async () => {
       const user = await mailedUser(api, { name: '<img src=x onerror=alert(1)> & "Ada"' });
 
-      const response = await postForm(api, { username: user.username, token: user.token });
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
 
       expectPage(response, 200, ACTIVE);
       expect(response.text).not.toMatch(/<img|onerror|&amp;|Ada/);
@@ -314,7 +419,8 @@ describe('account activation', () => {
 
     describe('with a form that the page cannot have sent', () => {
       let user: Awaited<ReturnType<typeof mailedUser>>;
-      const valid = () => `username=${user.username}&token=${user.token}`;
+      const valid = () =>
+        `username=${user.username}&token=${user.token}&password=${encodeURIComponent(user.password)}`;
 
       beforeAll(async () => {
         user = await mailedUser(api);
@@ -330,7 +436,7 @@ describe('account activation', () => {
         ['a nested field', () => `username[x]=${user.username}&token=${user.token}`],
         ['a field named after an Object method', () => `${valid()}&toString=1`],
         ['an oversized token', () => `username=${user.username}&token=${'A'.repeat(500)}`],
-        ['a body over 1 kB', () => `${valid()}&pad=${'x'.repeat(1100)}`],
+        ['a body over 2 kB', () => `${valid()}&pad=${'x'.repeat(2100)}`],
         ['too many fields', () => `${valid()}${'&a=1'.repeat(20)}`],
         ['a broken percent-encoding', () => `username=%E0%A4%A&token=${user.token}`],
       ])('answers %s with the invalid-link page (400)', async (_case, body) => {
@@ -372,8 +478,16 @@ describe('account activation', () => {
     it('activates and answers with the account, then says it already was', async () => {
       const user = await mailedUser(api);
 
-      const first = await postJson(api, { username: user.username, token: user.token });
-      const second = await postJson(api, { username: user.username, token: user.token });
+      const first = await postJson(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
+      const second = await postJson(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      });
 
       expect([first.status, first.body]).toEqual([
         200,
@@ -388,13 +502,28 @@ describe('account activation', () => {
       expect((await login(api, user.username, user.password)).status).toBe(200);
     });
 
+    it('answers the live token with a wrong password with 401 INVALID_CREDENTIALS', async () => {
+      const user = await mailedUser(api);
+
+      const response = await postJson(api, {
+        username: user.username,
+        token: user.token,
+        password: 'a stranger guessing',
+      });
+
+      expectApiError(response, 401, 'INVALID_CREDENTIALS');
+      expect(response.headers['set-cookie']).toBeUndefined();
+      expect(await statusOf(api, user.username)).toBe('MAIL_SENT');
+    });
+
     it('answers a form post with JSON when the client asks for it', async () => {
       const user = await mailedUser(api);
 
-      const response = await postForm(api, { username: user.username, token: user.token }).set(
-        'Accept',
-        'application/json, text/html;q=0.9',
-      );
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      }).set('Accept', 'application/json, text/html;q=0.9');
 
       expect([response.status, response.body]).toEqual([
         200,
@@ -405,10 +534,11 @@ describe('account activation', () => {
     it('answers a browser-like Accept with a page even when JSON is also accepted', async () => {
       const user = await mailedUser(api);
 
-      const response = await postForm(api, { username: user.username, token: user.token }).set(
-        'Accept',
-        'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8',
-      );
+      const response = await postForm(api, {
+        username: user.username,
+        token: user.token,
+        password: user.password,
+      }).set('Accept', 'text/html,application/xhtml+xml,application/json;q=0.9,*/*;q=0.8');
 
       expectPage(response, 200, ACTIVE);
     });
@@ -420,14 +550,27 @@ describe('account activation', () => {
       ]);
 
       const responses = [
-        await postJson(api, { username: wrong.username, token: NEVER_ISSUED }),
-        await postJson(api, { username: 'nobody-here', token: wrong.token }),
-        await postJson(api, { username: expired.username, token: expired.token }),
-        await postJson(api, { username: 'ADA', token: 'short' }),
-        await postForm(api, { username: wrong.username, token: NEVER_ISSUED }).set(
-          'Accept',
-          'application/json',
-        ),
+        await postJson(api, {
+          username: wrong.username,
+          token: NEVER_ISSUED,
+          password: wrong.password,
+        }),
+        await postJson(api, {
+          username: 'nobody-here',
+          token: wrong.token,
+          password: wrong.password,
+        }),
+        await postJson(api, {
+          username: expired.username,
+          token: expired.token,
+          password: expired.password,
+        }),
+        await postJson(api, { username: 'ADA', token: 'short', password: wrong.password }),
+        await postForm(api, {
+          username: wrong.username,
+          token: NEVER_ISSUED,
+          password: wrong.password,
+        }).set('Accept', 'application/json'),
       ];
 
       for (const response of responses) expectApiError(response, 400, 'ACTIVATION_LINK_INVALID');
@@ -441,13 +584,31 @@ describe('account activation', () => {
     });
 
     it.each([
-      ['an empty object', {}, ['username', 'token']],
-      ['no token', { username: 'ada' }, ['token']],
-      ['non-strings', { username: 42, token: ['x'] }, ['username', 'token']],
-      ['an injection object', { username: 'ada', token: { $ne: null } }, ['token']],
-      ['an unknown field', { username: 'ada', token: NEVER_ISSUED, admin: true }, ['admin']],
-      ['an oversized token', { username: 'ada', token: 'A'.repeat(129) }, ['token']],
-      ['an oversized username', { username: 'a'.repeat(65), token: NEVER_ISSUED }, ['username']],
+      ['an empty object', {}, ['username', 'token', 'password']],
+      ['no token', { username: 'ada', password: 'p' }, ['token']],
+      ['no password', { username: 'ada', token: NEVER_ISSUED }, ['password']],
+      [
+        'non-strings',
+        { username: 42, token: ['x'], password: 7 },
+        ['username', 'token', 'password'],
+      ],
+      ['an injection object', { username: 'ada', token: { $ne: null }, password: 'p' }, ['token']],
+      [
+        'an unknown field',
+        { username: 'ada', token: NEVER_ISSUED, password: 'p', admin: true },
+        ['admin'],
+      ],
+      ['an oversized token', { username: 'ada', token: 'A'.repeat(129), password: 'p' }, ['token']],
+      [
+        'an oversized username',
+        { username: 'a'.repeat(65), token: NEVER_ISSUED, password: 'p' },
+        ['username'],
+      ],
+      [
+        'an oversized password',
+        { username: 'ada', token: NEVER_ISSUED, password: 'p'.repeat(1025) },
+        ['password'],
+      ],
     ])('answers %s with 400 and field messages', async (_case, body, fields) => {
       const response = await postJson(api, body);
 
@@ -457,22 +618,29 @@ describe('account activation', () => {
     it('reports presence, then type, then size, one message per field', async () => {
       const responses = await Promise.all([
         postJson(api, {}),
-        postJson(api, { username: 42, token: { $ne: null } }),
-        postJson(api, { username: 'a'.repeat(65), token: 'A'.repeat(129) }),
+        postJson(api, { username: 42, token: { $ne: null }, password: false }),
+        postJson(api, {
+          username: 'a'.repeat(65),
+          token: 'A'.repeat(129),
+          password: 'p'.repeat(1025),
+        }),
       ]);
 
       expect(responses.map(({ body }) => body.errors)).toEqual([
         [
           { field: 'username', messages: ['username is required'] },
           { field: 'token', messages: ['token is required'] },
+          { field: 'password', messages: ['password is required'] },
         ],
         [
           { field: 'username', messages: ['username must be a string'] },
           { field: 'token', messages: ['token must be a string'] },
+          { field: 'password', messages: ['password must be a string'] },
         ],
         [
           { field: 'username', messages: ['username must be at most 64 characters long'] },
           { field: 'token', messages: ['token must be at most 128 characters long'] },
+          { field: 'password', messages: ['password must be at most 1024 characters long'] },
         ],
       ]);
     });
@@ -483,11 +651,11 @@ describe('account activation', () => {
         'application/json',
       );
 
-      expectFieldErrors(response, ['username', 'token']);
+      expectFieldErrors(response, ['username', 'token', 'password']);
     });
 
-    it('answers a form over 1 kB with 413 when the client asks for JSON', async () => {
-      const response = await postForm(api, `pad=${'x'.repeat(1100)}`).set(
+    it('answers a form over 2 kB with 413 when the client asks for JSON', async () => {
+      const response = await postForm(api, `pad=${'x'.repeat(2100)}`).set(
         'Accept',
         'application/json',
       );
@@ -501,7 +669,7 @@ describe('account activation', () => {
       ['an array', '[{"username":"ada"}]', undefined],
       [
         'a lone surrogate',
-        '{"username":"\\ud800ada","token":"\\udfff"}',
+        '{"username":"\\ud800ada","token":"\\udfff","password":"p"}',
         'ACTIVATION_LINK_INVALID',
       ],
       [

@@ -164,7 +164,13 @@ describe('the API on Lambda (HTTP API payload 2.0)', () => {
       method: 'POST',
       path: '/activate',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: Buffer.from(query).toString('base64'),
+      body: Buffer.from(
+        new URLSearchParams({
+          username: registration.username,
+          token,
+          password: registration.password,
+        }).toString(),
+      ).toString('base64'),
       isBase64Encoded: true,
     });
 
@@ -177,6 +183,8 @@ describe('the API on Lambda (HTTP API payload 2.0)', () => {
     expect(page.body).toContain('<button type="submit">Activate my account</button>');
     expect(posted.statusCode).toBe(200);
     expect(posted.headers?.['content-type']).toMatch(/^text\/html/);
+    // Signed in: the session cookie comes back through `cookies`.
+    expect(posted.cookies?.[0]).toMatch(/^__Host-card_store_session=/);
     expect(await tables.users.findByUsername(registration.username)).toMatchObject({
       activationStatus: 'DONE',
     });

@@ -58,7 +58,11 @@ describe('activation pipeline, end to end (local stand-ins)', () => {
     const activation = await request(http)
       .post('/activate')
       .type('form')
-      .send({ username: link.searchParams.get('username'), token: link.searchParams.get('token') });
+      .send({
+        username: link.searchParams.get('username'),
+        token: link.searchParams.get('token'),
+        password: user.password,
+      });
     const login = await request(http)
       .post('/login')
       .send({ username: user.username, password: user.password });

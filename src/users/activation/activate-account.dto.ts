@@ -5,9 +5,10 @@ const STRING = { message: '$property must be a string' };
 const AT_MOST = { message: '$property must be at most $constraint1 characters long' };
 
 /**
- * `POST /activate`, from the page's form or as JSON. Only shape and size are checked
- * here: a value that cannot be a username or a token is an invalid link (the core says
- * so), not a hint about which part was wrong.
+ * `POST /activate`, from the page's form or as JSON: the link's username and token, and
+ * the account's password. Only shape and size are checked here: a value that cannot be a
+ * username or a token is an invalid link (the core says so), not a hint about which part
+ * was wrong.
  *
  * class-validator checks a property's rules from the bottom decorator up and, with
  * stopAtFirstError, reports the first broken one: presence, then type, then size.
@@ -22,4 +23,13 @@ export class ActivateAccountDto {
   @IsString(STRING)
   @IsDefined(REQUIRED)
   token!: string;
+
+  /**
+   * The account's password: the second proof, besides the mailbox. Never trimmed; as
+   * lenient in length as sign-in, so a wrong one is a wrong password, not a bad request.
+   */
+  @MaxLength(1024, AT_MOST)
+  @IsString(STRING)
+  @IsDefined(REQUIRED)
+  password!: string;
 }

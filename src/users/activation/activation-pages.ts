@@ -19,6 +19,10 @@ const STYLE = [
   'button:hover{background:#1e40af}',
   'button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}',
   'code{font-size:.95em}',
+  'label{display:block;margin:0 0 .35rem;font-weight:600}',
+  'input[type=password]{box-sizing:border-box;width:100%;margin:0 0 1.25rem;padding:.6rem .75rem;font:inherit;border:1px solid #9aa5b1;border-radius:6px}',
+  'input[type=password]:focus-visible{outline:3px solid #93c5fd;outline-offset:1px}',
+  '.problem{padding:.6rem .8rem;border-radius:6px;background:#fef2f2;color:#991b1b}',
   '.brand{margin:0 0 1.5rem;color:#52606d;font-size:.9rem;letter-spacing:.04em;text-transform:uppercase}',
 ].join('');
 
@@ -87,26 +91,41 @@ export function sendPage(response: Response, page: Page): void {
  * link, so the GET must not activate anything. `action` is the path of the configured
  * activation URL, so a deployment under a path prefix posts to the right place.
  */
-export function activationFormPage(action: string, username: string, token: string): Page {
+export function activationFormPage(
+  action: string,
+  username: string,
+  token: string,
+  problem?: string,
+): Page {
   return {
-    status: 200,
+    status: problem ? 401 : 200,
     title: 'Activate your account',
     body: `<h1>Activate your account</h1>
-<p>You are about to activate the account <strong>${escapeHtml(username)}</strong>.</p>
-<form method="post" action="${escapeHtml(action)}">
+<p>You are about to activate the account <strong>${escapeHtml(username)}</strong>. Enter the password you chose when you registered.</p>
+${
+  problem
+    ? `<p class="problem" role="alert">${escapeHtml(problem)}</p>
+`
+    : ''
+}<form method="post" action="${escapeHtml(action)}">
 <input type="hidden" name="username" value="${escapeHtml(username)}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
+<label for="password">Password</label>
+<input id="password" type="password" name="password" autocomplete="current-password" required maxlength="1024">
 <button type="submit">${ACTIVATE_BUTTON_LABEL}</button>
 </form>`,
   };
 }
+
+/** The message the form shows again after a wrong password. */
+export const WRONG_PASSWORD_PROBLEM = 'That is not the password of this account. Please try again.';
 
 export function activatedPage(username: string): Page {
   return {
     status: 200,
     title: 'Your account is active',
     body: `<h1>Your account is active</h1>
-<p>The account <strong>${escapeHtml(username)}</strong> is activated. You can now sign in with your username and password (<code>POST /login</code>).</p>`,
+<p>The account <strong>${escapeHtml(username)}</strong> is activated, and you are signed in.</p>`,
   };
 }
 
@@ -115,7 +134,7 @@ export function alreadyActivePage(username: string): Page {
     status: 200,
     title: 'Your account is already active',
     body: `<h1>Your account is already active</h1>
-<p>The account <strong>${escapeHtml(username)}</strong> was activated before; there is nothing more to do. You can sign in with your username and password (<code>POST /login</code>).</p>`,
+<p>The account <strong>${escapeHtml(username)}</strong> was activated before; there is nothing more to do. You are signed in.</p>`,
   };
 }
 

@@ -21,7 +21,9 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
+  type Activation,
   AccountActivationService,
+  InvalidCredentialsError,
   ActivationStatus,
   isWellFormedActivationToken,
   usernameProblems,
@@ -37,9 +39,12 @@ import {
   invalidLinkPage,
   sendPage,
   setPrivacyHeaders,
+  WRONG_PASSWORD_PROBLEM,
 } from './activation-pages';
 import { ActivationPagesFilter } from './activation-pages.filter';
 import { answersWithJson } from './answer-format';
+import { SessionCookie } from '../sessions/session-cookie';
+import { SessionStore } from '../sessions/session-store';
 import { FormBodyGuard } from './form-body.guard';
 
 export interface ActivationResult {
@@ -56,6 +61,8 @@ export class ActivationController {
 
   constructor(
     private readonly activation: AccountActivationService,
+    private readonly sessions: SessionStore,
+    private readonly cookie: SessionCookie,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.formAction = new URL(config.http.activationUrlBase).pathname;
@@ -81,13 +88,16 @@ export class ActivationController {
   }
 
   /**
-   * Activates. 200 with a page (or `{username, activationStatus, alreadyActive}` for
-   * JSON); an unknown user, a wrong or expired token is 400 ACTIVATION_LINK_INVALID,
-   * the same for each (see ActivationPagesFilter for the page).
+   * Activates with the link's token and the account's password, and signs the person in
+   * (session cookie). 200 with a page (or `{username, activationStatus, alreadyActive}`
+   * for JSON); an unknown user, a wrong or expired token is 400 ACTIVATION_LINK_INVALID,
+   * the same for each; the live token with a wrong password is 401 INVALID_CREDENTIALS
+   * (the page asks again; see ActivationPagesFilter). Password guesses here count against
+   * the same limits as sign-in's.
    */
   @Post()
   // Guards run bottom-up: the media type, the form's body, then the limits (by username).
-  @RateLimited('activate-address', 'activate-account')
+  @RateLimited('activate-address', 'activate-account', 'login-account-address', 'login-account')
   @UseGuards(FormBodyGuard)
   @Accepts('application/x-www-form-urlencoded', 'application/json')
   async activate(
@@ -95,8 +105,22 @@ export class ActivationController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const outcome = await this.activation.activate(body.username, body.token);
+    let activation: Activation;
+    try {
+      activation = await this.activation.activate(body.username, body.token, body.password);
+    } catch (error) {
+      if (!(error instanceof InvalidCredentialsError) || answersWithJson(request)) throw error;
+      // The live token with a wrong password: the form again, saying so.
+      sendPage(
+        response,
+        activationFormPage(this.formAction, body.username, body.token, WRONG_PASSWORD_PROBLEM),
+      );
+      return;
+    }
+    const { outcome, user } = activation;
     const alreadyActive = outcome === 'ALREADY_ACTIVE';
+    const session = await this.sessions.start(user.username);
+    this.cookie.write(response, session.token, session.expiresAt);
     if (answersWithJson(request)) {
       setPrivacyHeaders(response);
       const result: ActivationResult = {

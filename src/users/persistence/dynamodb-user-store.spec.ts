@@ -25,6 +25,7 @@ import {
 } from '../../activation';
 import { activateDirectly } from '../../activation/testing/activate-directly';
 import { FixedClock } from '../../activation/testing/fixed-clock';
+import { FakePasswordHasher } from '../../activation/testing/fake-password-hasher';
 import { activationTokenIn, RecordingMailer } from '../../activation/testing/recording-mailer';
 import { describeUserStoreContract } from '../../activation/testing/user-store.contract';
 import { CorruptUserItemError, DynamoDbUserStore } from './dynamodb-user-store';
@@ -428,22 +429,27 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
     });
 
     it('activates with the mailed token once, then answers ALREADY_ACTIVE', async () => {
-      await tables.users.create({ ...alice, username: 'clicker', email: 'clicker@example.org' });
+      const hasher = new FakePasswordHasher();
+      await tables.users.create({
+        ...alice,
+        username: 'clicker',
+        email: 'clicker@example.org',
+        passwordHash: await hasher.hash('the password'),
+      });
       const mailer = new RecordingMailer();
       const clock = new FixedClock(NOW);
       await sendService(mailer, clock).send('clicker');
       const token = activationTokenIn(mailer.sent[0]!);
-      const activation = new AccountActivationService(tables.users, clock);
+      const activation = new AccountActivationService(tables.users, clock, hasher);
+      const activate = (token: string) =>
+        activation.activate('clicker', token, 'the password').then((done) => done.outcome);
 
-      const outcomes = await Promise.all([
-        activation.activate('clicker', token),
-        activation.activate('clicker', token),
-      ]);
+      const outcomes = await Promise.all([activate(token), activate(token)]);
 
       expect(outcomes.sort()).toEqual(['ACTIVATED', 'ALREADY_ACTIVE']);
-      await expect(
-        activation.activate('clicker', mintActivationToken().token),
-      ).rejects.toMatchObject({ name: 'InvalidActivationLinkError' });
+      await expect(activate(mintActivationToken().token)).rejects.toMatchObject({
+        name: 'InvalidActivationLinkError',
+      });
     });
   });
 });
