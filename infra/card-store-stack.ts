@@ -74,6 +74,7 @@ import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../lambdas/stream-settings';
 import { SENDER_ADDRESS_PATTERN } from '../src/activation/activation-mail';
 import { AWS_PRINCIPALS, type AwsPrincipal } from '../src/platform/aws/principals';
 import {
+  PENDING_ACCOUNT_TTL_ATTRIBUTE,
   RATE_LIMIT_KEY,
   RATE_LIMIT_TTL_ATTRIBUTE,
   SESSION_KEY,
@@ -222,10 +223,13 @@ export class CardStoreStack extends Stack {
       ...tableDefaults,
       partitionKey: { name: USER_KEY, type: AttributeType.STRING },
       stream: StreamViewType.NEW_IMAGE,
+      // Abandoned sign-ups; the deletions reach the stream as REMOVE, which starts no mail.
+      timeToLiveAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
     });
     this.userEmailTable = new Table(this, 'UserEmailTable', {
       ...tableDefaults,
       partitionKey: { name: USER_EMAIL_KEY, type: AttributeType.STRING },
+      timeToLiveAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
     });
     this.sessionTable = new Table(this, 'UserSessionTable', {
       ...tableDefaults,
@@ -420,10 +424,11 @@ export class CardStoreStack extends Stack {
       [this.userTable.tableArn],
     );
     // PutItem: the email claim; ConditionCheckItem: the same transaction's check that no
-    // claim is stored under the address's old key (dynamodb-user-store.ts).
+    // claim is stored under the address's old key; UpdateItem: activation removes the
+    // claim's pending expiry (dynamodb-user-store.ts).
     this.allow(
       apiFunction,
-      ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+      ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem'],
       [this.userEmailTable.tableArn],
     );
     this.allow(

@@ -7,7 +7,7 @@ import {
 } from './activation-token';
 import type { Clock } from './clock.port';
 import type { PasswordHasher } from './password-hasher';
-import { type PublicUser, toPublicUser } from './user';
+import { isExpiredPending, type PublicUser, toPublicUser } from './user';
 import { usernameProblems } from './user-rules';
 import type { UserStore } from './user-store.port';
 
@@ -44,10 +44,15 @@ export class AccountActivationService {
       throw new InvalidActivationLinkError();
     }
     const user = await this.store.findByUsername(username);
-    if (!user || !activationTokenMatches(token, user.activationTokenHash)) {
+    const clock = this.clock.now();
+    if (
+      !user ||
+      isExpiredPending(user, clock) ||
+      !activationTokenMatches(token, user.activationTokenHash)
+    ) {
       throw new InvalidActivationLinkError();
     }
-    const now = this.clock.now().toISOString();
+    const now = clock.toISOString();
     const done = user.activationStatus === ActivationStatus.DONE;
     if (!done && (!user.activationTokenExpiresAt || user.activationTokenExpiresAt <= now)) {
       throw new InvalidActivationLinkError();
@@ -57,7 +62,7 @@ export class AccountActivationService {
     }
     const activated = { ...toPublicUser(user), activationStatus: ActivationStatus.DONE };
     if (done) return { outcome: 'ALREADY_ACTIVE', user: activated };
-    if (await this.store.activate(username, hashActivationToken(token), now)) {
+    if (await this.store.activate(user, hashActivationToken(token), now)) {
       return { outcome: 'ACTIVATED', user: activated };
     }
 

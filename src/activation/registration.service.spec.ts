@@ -8,6 +8,7 @@ import { InMemoryUserStore } from './testing/in-memory-user-store';
 
 const ACTIVATION_URL_BASE = 'https://cards.example/activate';
 const NOW = '2026-03-01T08:30:00.000Z';
+const PENDING_TTL_SECONDS = 7 * 24 * 3600;
 
 const alice = {
   username: 'alice',
@@ -26,6 +27,7 @@ describe('RegistrationService', () => {
     hasher = new FakePasswordHasher();
     service = new RegistrationService(store, hasher, new FixedClock(NOW), {
       activationUrlBase: ACTIVATION_URL_BASE,
+      pendingAccountTtlSeconds: PENDING_TTL_SECONDS,
     });
   });
 
@@ -35,6 +37,8 @@ describe('RegistrationService', () => {
     const stored = await store.findByUsername('alice');
     expect(stored).toEqual({
       username: 'alice',
+      // Pending for PENDING_ACCOUNT_TTL_SECONDS from now, then gone.
+      expiresAt: Date.parse(NOW) / 1000 + PENDING_TTL_SECONDS,
       email: 'alice@example.org',
       name: 'Alice Liddell',
       passwordHash: expect.any(String),
@@ -57,6 +61,7 @@ describe('RegistrationService', () => {
     const cheapArgon2 = new Argon2idPasswordHasher({ memory: 8_192, passes: 1, parallelism: 1 });
     const real = new RegistrationService(store, cheapArgon2, new FixedClock(NOW), {
       activationUrlBase: ACTIVATION_URL_BASE,
+      pendingAccountTtlSeconds: PENDING_TTL_SECONDS,
     });
 
     await real.register(alice);
@@ -98,6 +103,7 @@ describe('RegistrationService', () => {
     const clock = new FixedClock(NOW);
     const timed = new RegistrationService(store, hasher, clock, {
       activationUrlBase: ACTIVATION_URL_BASE,
+      pendingAccountTtlSeconds: PENDING_TTL_SECONDS,
     });
     clock.set('2027-12-31T23:59:59.000Z');
 

@@ -9,9 +9,15 @@ import type { UserStore } from './user-store.port';
 export interface RegistrationSettings {
   /** `PUBLIC_BASE_URL + "/activate"`, from configuration. */
   readonly activationUrlBase: string;
+  /** How long an account may stay pending before it is gone (PENDING_ACCOUNT_TTL_SECONDS). */
+  readonly pendingAccountTtlSeconds: number;
 }
 
-/** Use case: register a new user in status NONE. The stream then starts the activation mail. */
+/**
+ * Use case: register a new user in status NONE, pending until `pendingAccountTtlSeconds`
+ * from now. The stream then starts the activation mail. A pending account that expired
+ * counts as absent: its username and address are free again (the store's conditions).
+ */
 export class RegistrationService {
   constructor(
     private readonly store: UserStore,
@@ -26,6 +32,7 @@ export class RegistrationService {
    */
   async register(input: RegistrationInput): Promise<PublicUser> {
     const registration = normaliseRegistration(input);
+    const now = this.clock.now();
     const user: UserRecord = {
       username: registration.username,
       email: registration.email,
@@ -33,7 +40,8 @@ export class RegistrationService {
       passwordHash: await this.hasher.hash(registration.password),
       activationStatus: ActivationStatus.NONE,
       activationUrlBase: this.settings.activationUrlBase,
-      createdAt: this.clock.now().toISOString(),
+      createdAt: now.toISOString(),
+      expiresAt: Math.floor(now.getTime() / 1000) + this.settings.pendingAccountTtlSeconds,
     };
     await this.store.create(user);
     return toPublicUser(user);

@@ -3,16 +3,22 @@ import { AccountNotActivatedError, InvalidCredentialsError } from './activation.
 import { SignInService } from './sign-in.service';
 import { activateDirectly } from './testing/activate-directly';
 import { FakePasswordHasher } from './testing/fake-password-hasher';
+import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 
 const PASSWORD = 'through the looking glass';
+const NOW = '2026-03-01T09:00:00.000Z';
 
 describe('SignInService', () => {
   let store: InMemoryUserStore;
   let hasher: FakePasswordHasher;
   let service: SignInService;
 
-  async function addUser(activationStatus: ActivationStatus, username = 'alice'): Promise<void> {
+  async function addUser(
+    activationStatus: ActivationStatus,
+    username = 'alice',
+    expiresAt?: number,
+  ): Promise<void> {
     await store.create({
       username,
       email: `${username}@example.org`,
@@ -21,13 +27,14 @@ describe('SignInService', () => {
       activationStatus,
       activationUrlBase: 'https://cards.example/activate',
       createdAt: '2026-03-01T08:30:00.000Z',
+      ...(expiresAt === undefined ? {} : { expiresAt }),
     });
   }
 
   beforeEach(() => {
     store = new InMemoryUserStore();
     hasher = new FakePasswordHasher();
-    service = new SignInService(store, hasher);
+    service = new SignInService(store, hasher, new FixedClock(NOW));
   });
 
   it('signs in an activated user and returns the public user, without the password hash', async () => {
@@ -142,5 +149,16 @@ describe('SignInService', () => {
     await expect(service.signIn('alice', PASSWORD)).resolves.toMatchObject({
       activationStatus: ActivationStatus.DONE,
     });
+  });
+
+  it('sees no account in a pending sign-up that expired, even with its password', async () => {
+    const now = Date.parse(NOW) / 1000;
+    await addUser(ActivationStatus.MAIL_SENT, 'gone', now);
+    await addUser(ActivationStatus.MAIL_SENT, 'pending', now + 1);
+
+    await expect(service.signIn('gone', PASSWORD)).rejects.toBeInstanceOf(InvalidCredentialsError);
+    await expect(service.signIn('pending', PASSWORD)).rejects.toBeInstanceOf(
+      AccountNotActivatedError,
+    );
   });
 });

@@ -1,7 +1,8 @@
 import { ActivationStatus } from './activation-status';
 import { AccountNotActivatedError, InvalidCredentialsError } from './activation.errors';
 import type { PasswordHasher } from './password-hasher';
-import { type PublicUser, toPublicUser } from './user';
+import type { Clock } from './clock.port';
+import { isExpiredPending, type PublicUser, toPublicUser } from './user';
 import { normaliseUsername } from './user-rules';
 import type { UserStore } from './user-store.port';
 
@@ -16,6 +17,7 @@ export class SignInService {
   constructor(
     private readonly store: UserStore,
     private readonly hasher: PasswordHasher,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -29,7 +31,10 @@ export class SignInService {
       password,
       user?.passwordHash ?? (await this.decoy()),
     );
-    if (!user || !passwordMatches) throw new InvalidCredentialsError();
+    // An abandoned sign-up past its expiry is no account, as if DynamoDB had deleted it.
+    if (!user || !passwordMatches || isExpiredPending(user, this.clock.now())) {
+      throw new InvalidCredentialsError();
+    }
     if (user.activationStatus !== ActivationStatus.DONE) throw new AccountNotActivatedError();
     return toPublicUser(user);
   }

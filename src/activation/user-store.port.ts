@@ -57,8 +57,14 @@ export abstract class UserStore {
 
   /**
    * NONE or MAIL_SENT → DONE, only while `tokenHash` is the stored hash and has not
-   * expired at `now`.
+   * expired at `now`, and the account has not expired as pending. Removes the expiry of
+   * the user and of its e-mail claim together: an active account stays. `user` is the
+   * record as the caller read it (its `expiresAt` says whether there is a claim to keep).
    * @returns false when any of that does not hold (any more)
    */
-  abstract activate(username: string, tokenHash: string, now: string): Promise<boolean>;
+  abstract activate(
+    user: Pick<UserRecord, 'username' | 'email' | 'expiresAt'>,
+    tokenHash: string,
+    now: string,
+  ): Promise<boolean>;
 }

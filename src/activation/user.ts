@@ -1,4 +1,4 @@
-import type { ActivationStatus } from './activation-status';
+import { ActivationStatus } from './activation-status';
 
 /** A user as stored in the `User` table. `passwordHash` never leaves the server. */
 export interface UserRecord {
@@ -28,6 +28,26 @@ export interface UserRecord {
   readonly mailClaimExpiresAt?: string;
   readonly activationMailSentAt?: string;
   readonly activatedAt?: string;
+  /**
+   * Epoch seconds: a pending account (NONE, MAIL_SENT) is gone from then on, and DynamoDB's
+   * TTL deletes it (and its e-mail claim, which carries the same value) some time after.
+   * Removed on activation. Absent on accounts stored before abandoned sign-ups expired:
+   * those never expire.
+   */
+  readonly expiresAt?: number;
+}
+
+/**
+ * A pending account past its `expiresAt` counts as absent at once, whatever DynamoDB has
+ * not deleted yet: registration may take its username and address, and sign-in and
+ * activation see no account.
+ */
+export function isExpiredPending(user: UserRecord, now: Date): boolean {
+  return (
+    user.activationStatus !== ActivationStatus.DONE &&
+    user.expiresAt !== undefined &&
+    user.expiresAt * 1000 <= now.getTime()
+  );
 }
 
 /** What the API shows of a user. */

@@ -41,6 +41,7 @@ describe('loadConfig', () => {
           fromAddress: 'Digital Card Store <no-reply@card-store.example>',
           tokenTtlSeconds: 72 * 3600,
           claimLeaseSeconds: 60,
+          pendingAccountTtlSeconds: 604800,
         },
         stepFunctions: {
           endpoint: undefined,
@@ -107,6 +108,7 @@ describe('loadConfig', () => {
       FROM_ADDRESS: 'Cards <cards@mail.example>',
       ACTIVATION_TOKEN_TTL_SECONDS: '3600',
       ACTIVATION_MAIL_LEASE_SECONDS: '30',
+      PENDING_ACCOUNT_TTL_SECONDS: '86400',
       SFN_ENDPOINT: 'http://127.0.0.1:9083/',
       SFN_LOCAL_PORT: '9084',
       STATE_MACHINE_NAME: 'Staging_SendMail',
@@ -151,6 +153,7 @@ describe('loadConfig', () => {
         fromAddress: 'Cards <cards@mail.example>',
         tokenTtlSeconds: 3600,
         claimLeaseSeconds: 30,
+        pendingAccountTtlSeconds: 86400,
       },
       stepFunctions: {
         endpoint: 'http://127.0.0.1:9083',
@@ -257,6 +260,8 @@ describe('loadConfig', () => {
       ['ACTIVATION_TOKEN_TTL_SECONDS', '60'],
       ['ACTIVATION_MAIL_LEASE_SECONDS', '1'],
       ['ACTIVATION_MAIL_LEASE_SECONDS', '241'],
+      ['PENDING_ACCOUNT_TTL_SECONDS', '0'],
+      ['PENDING_ACCOUNT_TTL_SECONDS', '7d'],
       ['SFN_ENDPOINT', '127.0.0.1:8083'],
       ['SFN_LOCAL_PORT', '0'],
       ['STATE_MACHINE_NAME', 'has space'],

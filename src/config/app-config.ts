@@ -173,6 +173,16 @@ class EnvironmentVariables {
   @IsInt({ message: '$property must be an integer' })
   ACTIVATION_TOKEN_TTL_SECONDS = 72 * 3600;
 
+  /**
+   * How long an account may stay pending (never activated) before it is gone: its
+   * username and address are free again, and DynamoDB's TTL deletes its items.
+   */
+  @Transform(toInt)
+  @Min(1)
+  @Max(365 * 24 * 3600)
+  @IsInt({ message: '$property must be an integer' })
+  PENDING_ACCOUNT_TTL_SECONDS = 7 * 24 * 3600;
+
   /** Bounded so that a claim frees up before the state machine's retries run out. */
   @Transform(toInt)
   @Min(5)
@@ -258,6 +268,8 @@ export interface AppConfig {
     readonly tokenTtlSeconds: number;
     /** How long one send attempt owns the right to mail a user (see SendActivationMailService). */
     readonly claimLeaseSeconds: number;
+    /** How long an account may stay pending before it counts as absent. */
+    readonly pendingAccountTtlSeconds: number;
   };
   readonly stepFunctions: {
     /** An existing Step Functions endpoint; unset in local mode: start the embedded one. */
@@ -389,6 +401,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       fromAddress: vars.FROM_ADDRESS,
       tokenTtlSeconds: vars.ACTIVATION_TOKEN_TTL_SECONDS,
       claimLeaseSeconds: vars.ACTIVATION_MAIL_LEASE_SECONDS,
+      pendingAccountTtlSeconds: vars.PENDING_ACCOUNT_TTL_SECONDS,
     },
     stepFunctions: {
       endpoint: vars.SFN_ENDPOINT?.replace(/\/+$/, ''),

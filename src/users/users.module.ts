@@ -57,12 +57,14 @@ import { UsersController } from './users.controller';
       useFactory: (store: UserStore, hasher: PasswordHasher, clock: Clock, config: AppConfig) =>
         new RegistrationService(store, hasher, clock, {
           activationUrlBase: config.http.activationUrlBase,
+          pendingAccountTtlSeconds: config.activation.pendingAccountTtlSeconds,
         }),
     },
     {
       provide: SignInService,
-      inject: [UserStore, PasswordHasher],
-      useFactory: (store: UserStore, hasher: PasswordHasher) => new SignInService(store, hasher),
+      inject: [UserStore, PasswordHasher, Clock],
+      useFactory: (store: UserStore, hasher: PasswordHasher, clock: Clock) =>
+        new SignInService(store, hasher, clock),
     },
     {
       provide: AccountActivationService,

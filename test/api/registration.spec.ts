@@ -57,8 +57,11 @@ describe('POST /users', () => {
         activationStatus: 'NONE',
         activationUrlBase: 'http://cards.test/activate',
         createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        expiresAt: expect.any(Number),
       });
       const createdAt = Date.parse(item!.createdAt as string);
+      // Pending for PENDING_ACCOUNT_TTL_SECONDS (7 days by default), then gone.
+      expect(item!.expiresAt).toBe(Math.floor(createdAt / 1000) + 7 * 24 * 3600);
       expect(createdAt).toBeGreaterThanOrEqual(before - 1000);
       expect(createdAt).toBeLessThanOrEqual(Date.now() + 1000);
     });
@@ -97,6 +100,7 @@ describe('POST /users', () => {
       expect(await userEmailItem(api, email.toLowerCase())).toEqual({
         email: email.toLowerCase(),
         username: registration.username,
+        expiresAt: expect.any(Number),
       });
       expect(await userEmailItem(api, email)).toBeUndefined();
     });
@@ -234,6 +238,7 @@ describe('POST /users', () => {
       expect(await userEmailItem(api, first.email.toLowerCase())).toEqual({
         email: first.email.toLowerCase(),
         username: first.username,
+        expiresAt: expect.any(Number),
       });
     });
 
@@ -291,6 +296,7 @@ describe('POST /users', () => {
       expect(await userEmailItem(api, `${registration.username}@xn--bcher-kva.example`)).toEqual({
         email: `${registration.username}@xn--bcher-kva.example`,
         username: registration.username,
+        expiresAt: expect.any(Number),
       });
     });
 
@@ -361,7 +367,9 @@ describe('POST /users', () => {
       const claims = (await allItems(api, 'userEmails')).filter(
         (item) => item.username === username,
       );
-      expect(claims).toEqual([{ email: winner.email.toLowerCase(), username }]);
+      expect(claims).toEqual([
+        { email: winner.email.toLowerCase(), username, expiresAt: expect.any(Number) },
+      ]);
     });
 
     it(`of one email under ${RACERS} different usernames: exactly one wins, the rest get 409`, async () => {
@@ -389,6 +397,7 @@ describe('POST /users', () => {
       expect(await userEmailItem(api, email.toLowerCase())).toEqual({
         email: email.toLowerCase(),
         username: winner.username,
+        expiresAt: expect.any(Number),
       });
     });
   });

@@ -44,7 +44,9 @@ export async function activateDirectly(
     tokenExpiresAt: later(3600),
     leaseExpiresAt: later(60),
   });
-  if (!(await store.activate(username, hashActivationToken(token), now.toISOString()))) {
+  const user = await store.findByUsername(username);
+  if (!user) throw new Error(`no user '${username}'`);
+  if (!(await store.activate(user, hashActivationToken(token), now.toISOString()))) {
     throw new Error(`cannot activate '${username}'`);
   }
   return token;

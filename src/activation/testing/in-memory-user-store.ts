@@ -4,6 +4,7 @@ import {
   type ClaimOutcome,
   EmailTakenError,
   emailKey,
+  isExpiredPending,
   legacyEmailKeys,
   type UserRecord,
   UsernameTakenError,
@@ -21,17 +22,24 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
  */
 export class InMemoryUserStore extends UserStore {
   private readonly users = new Map<string, UserRecord>();
-  /** email key → username, like the UserEmail table. */
-  private readonly emailClaims = new Map<string, string>();
+  /** email key → username (and the pending account's expiry), like the UserEmail table. */
+  private readonly emailClaims = new Map<string, { username: string; expiresAt?: number }>();
 
   async create(user: UserRecord): Promise<void> {
-    if (this.users.has(user.username)) throw new UsernameTakenError(user.username);
+    const now = new Date(user.createdAt);
+    const existing = this.users.get(user.username);
+    if (existing && !isExpiredPending(existing, now)) throw new UsernameTakenError(user.username);
     const key = emailKey(user.email);
-    if ([key, ...legacyEmailKeys(user.email)].some((claimed) => this.emailClaims.has(claimed))) {
+    const claim = this.emailClaims.get(key);
+    const claimLive =
+      claim !== undefined &&
+      (claim.expiresAt === undefined || claim.expiresAt * 1000 > now.getTime());
+    // Claims under an old key come from before pending accounts expired: always live.
+    if (claimLive || legacyEmailKeys(user.email).some((old) => this.emailClaims.has(old))) {
       throw new EmailTakenError();
     }
     this.users.set(user.username, { ...user });
-    this.emailClaims.set(key, user.username);
+    this.emailClaims.set(key, { username: user.username, expiresAt: user.expiresAt });
   }
 
   /**
@@ -40,7 +48,7 @@ export class InMemoryUserStore extends UserStore {
    * refuse (no claim is written for it).
    */
   putLegacyEmailClaim(key: string, username: string): void {
-    this.emailClaims.set(key, username);
+    this.emailClaims.set(key, { username });
   }
 
   putLegacyUser(user: UserRecord): void {
@@ -93,10 +101,15 @@ export class InMemoryUserStore extends UserStore {
     return true;
   }
 
-  async activate(username: string, tokenHash: string, now: string): Promise<boolean> {
+  async activate(
+    { username, email }: Pick<UserRecord, 'username' | 'email' | 'expiresAt'>,
+    tokenHash: string,
+    now: string,
+  ): Promise<boolean> {
     const user = this.users.get(username);
     if (
       !user ||
+      isExpiredPending(user, new Date(now)) ||
       user.activationStatus === ActivationStatus.DONE ||
       user.activationTokenHash !== tokenHash ||
       !user.activationTokenExpiresAt ||
@@ -109,8 +122,17 @@ export class InMemoryUserStore extends UserStore {
       activatedAt: now,
       mailClaimId: undefined,
       mailClaimExpiresAt: undefined,
+      expiresAt: undefined,
     });
+    const claim = this.emailClaims.get(emailKey(email));
+    if (claim?.username === username) this.emailClaims.set(emailKey(email), { username });
     return true;
+  }
+
+  /** The e-mail claim under `key`, for assertions. */
+  emailClaim(key: string): { username: string; expiresAt?: number } | undefined {
+    const claim = this.emailClaims.get(key);
+    return claim ? { ...claim } : undefined;
   }
 
   /** Every stored record, for assertions. */

@@ -8,6 +8,7 @@ import {
   type ActivationMailClaim,
   ActivationStatus,
   EmailTakenError,
+  UsernameTakenError,
   mintActivationToken,
   type UserRecord,
   type UserStore,
@@ -146,6 +147,75 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
         await expect(newUser({ email: `${local}@b\u00fccher.example` })).resolves.toMatchObject({
           email: `${local}@b\u00fccher.example`,
         });
+      });
+    });
+
+    describe('pending accounts that expired', () => {
+      const seconds = (offset: number) => Math.floor(T0 / 1000) + offset;
+
+      it('are taken over by a registration of the same username, whatever is left of them', async () => {
+        const old = await newUser({ expiresAt: seconds(-1) });
+
+        await store.create({
+          ...old,
+          email: `new-${old.email}`,
+          createdAt: at(0),
+          expiresAt: seconds(600),
+        });
+
+        await expect(store.findByUsername(old.username)).resolves.toMatchObject({
+          email: `new-${old.email}`,
+          expiresAt: seconds(600),
+        });
+      });
+
+      it('keep their username and address until they expire', async () => {
+        const pending = await newUser({ expiresAt: seconds(600) });
+
+        await expect(
+          store.create({ ...pending, email: `other-${pending.email}`, createdAt: at(0) }),
+        ).rejects.toBeInstanceOf(UsernameTakenError);
+        await expect(
+          store.create({ ...pending, username: `${pending.username}-2`, createdAt: at(0) }),
+        ).rejects.toBeInstanceOf(EmailTakenError);
+      });
+
+      it('free their address for another username', async () => {
+        const old = await newUser({ expiresAt: seconds(-1) });
+
+        await store.create({ ...old, username: `${old.username}-new`, createdAt: at(0) });
+
+        await expect(store.findByUsername(`${old.username}-new`)).resolves.toMatchObject({
+          email: old.email,
+        });
+      });
+
+      it('cannot be activated any more', async () => {
+        const user = await newUser({ expiresAt: seconds(5) });
+        const { hash } = mintActivationToken();
+        await store.claimActivationMail(user.username, claimAt(0, 'late', hash));
+
+        await expect(store.activate(user, hash, at(5))).resolves.toBe(false);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.NONE,
+        });
+      });
+
+      it('lose their expiry on activation, the address too: an active account stays', async () => {
+        const user = await newUser({ expiresAt: seconds(600) });
+        const { hash } = mintActivationToken();
+        await store.claimActivationMail(user.username, claimAt(0, 'ok', hash));
+
+        await expect(store.activate(user, hash, at(10))).resolves.toBe(true);
+
+        expect((await store.findByUsername(user.username))?.expiresAt).toBeUndefined();
+        const later = { createdAt: at(700), expiresAt: seconds(1300) };
+        await expect(store.create({ ...user, ...later })).rejects.toBeInstanceOf(
+          UsernameTakenError,
+        );
+        await expect(
+          store.create({ ...user, ...later, username: `${user.username}-2` }),
+        ).rejects.toBeInstanceOf(EmailTakenError);
       });
     });
 
@@ -445,7 +515,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       it('takes a MAIL_SENT user to DONE with the right hash before expiry, keeping the hash', async () => {
         const { user, tokenHash } = await mailedUser();
 
-        const activated = await store.activate(user.username, tokenHash, at(10));
+        const activated = await store.activate(user, tokenHash, at(10));
 
         expect(activated).toBe(true);
         await expect(store.findByUsername(user.username)).resolves.toEqual({
@@ -463,7 +533,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
         const { hash } = mintActivationToken();
         await store.claimActivationMail(user.username, claimAt(0, 'in-flight', hash));
 
-        const activated = await store.activate(user.username, hash, at(10));
+        const activated = await store.activate(user, hash, at(10));
 
         expect(activated).toBe(true);
         const stored = await store.findByUsername(user.username);
@@ -475,9 +545,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       it('refuses a hash that is not the stored one', async () => {
         const { user } = await mailedUser();
 
-        await expect(
-          store.activate(user.username, mintActivationToken().hash, at(10)),
-        ).resolves.toBe(false);
+        await expect(store.activate(user, mintActivationToken().hash, at(10))).resolves.toBe(false);
         await expect(store.findByUsername(user.username)).resolves.toMatchObject({
           activationStatus: ActivationStatus.MAIL_SENT,
         });
@@ -492,17 +560,15 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
           claimAt(LEASE_SECONDS + 1, 'new', mintActivationToken().hash),
         );
 
-        await expect(store.activate(user.username, old.hash, at(LEASE_SECONDS + 2))).resolves.toBe(
-          false,
-        );
+        await expect(store.activate(user, old.hash, at(LEASE_SECONDS + 2))).resolves.toBe(false);
       });
 
       it('activates until just before the token expires', async () => {
         const { user, tokenHash } = await mailedUser();
 
-        await expect(
-          store.activate(user.username, tokenHash, at(TOKEN_TTL_SECONDS - 0.001)),
-        ).resolves.toBe(true);
+        await expect(store.activate(user, tokenHash, at(TOKEN_TTL_SECONDS - 0.001))).resolves.toBe(
+          true,
+        );
       });
 
       it.each([
@@ -511,7 +577,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       ])('refuses the right hash %s', async (_case, seconds) => {
         const { user, tokenHash } = await mailedUser();
 
-        await expect(store.activate(user.username, tokenHash, at(seconds))).resolves.toBe(false);
+        await expect(store.activate(user, tokenHash, at(seconds))).resolves.toBe(false);
         await expect(store.findByUsername(user.username)).resolves.toMatchObject({
           activationStatus: ActivationStatus.MAIL_SENT,
         });
@@ -519,9 +585,9 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
 
       it('never activates twice: the second call is refused and changes nothing', async () => {
         const { user, tokenHash } = await mailedUser();
-        await store.activate(user.username, tokenHash, at(10));
+        await store.activate(user, tokenHash, at(10));
 
-        const second = await store.activate(user.username, tokenHash, at(20));
+        const second = await store.activate(user, tokenHash, at(20));
 
         expect(second).toBe(false);
         await expect(store.findByUsername(user.username)).resolves.toMatchObject({
@@ -534,9 +600,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
         const { user, tokenHash } = await mailedUser();
 
         const results = await Promise.all(
-          Array.from({ length: 10 }, (_, i) =>
-            store.activate(user.username, tokenHash, at(10 + i)),
-          ),
+          Array.from({ length: 10 }, (_, i) => store.activate(user, tokenHash, at(10 + i))),
         );
 
         expect(results.filter(Boolean)).toHaveLength(1);
@@ -545,14 +609,16 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       it('refuses a user that has no token yet', async () => {
         const user = await newUser();
 
-        await expect(
-          store.activate(user.username, mintActivationToken().hash, at(10)),
-        ).resolves.toBe(false);
+        await expect(store.activate(user, mintActivationToken().hash, at(10))).resolves.toBe(false);
       });
 
       it('refuses an unknown user and creates nothing', async () => {
         await expect(
-          store.activate('ghost-activate', mintActivationToken().hash, at(10)),
+          store.activate(
+            { username: 'ghost-activate', email: 'ghost-activate@example.org' },
+            mintActivationToken().hash,
+            at(10),
+          ),
         ).resolves.toBe(false);
 
         await expect(hasAnyItem('ghost-activate')).resolves.toBe(false);
@@ -573,7 +639,13 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       it('releases, marks and activates nothing', async () => {
         await expect(store.releaseActivationMailClaim('', 'empty')).resolves.toBeUndefined();
         await expect(store.markMailSent('', 'empty', at(1))).resolves.toBe(false);
-        await expect(store.activate('', mintActivationToken().hash, at(1))).resolves.toBe(false);
+        await expect(
+          store.activate(
+            { username: '', email: 'nobody@example.org' },
+            mintActivationToken().hash,
+            at(1),
+          ),
+        ).resolves.toBe(false);
       });
     });
   });

@@ -81,6 +81,7 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
   describe('create', () => {
     it('writes the user and the claim on its email key in one conditional transaction', async () => {
       dynamodb.on(TransactWriteCommand).resolves({});
+      const now = Date.parse(alice.createdAt) / 1000;
 
       await store.create(alice);
 
@@ -91,16 +92,20 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
           Put: {
             TableName: 'User',
             Item: alice,
-            ConditionExpression: 'attribute_not_exists(#key)',
+            // Taken over only when it is a pending account past its expiry.
+            ConditionExpression:
+              'attribute_not_exists(#key) OR (activationStatus <> :done AND expiresAt <= :now)',
             ExpressionAttributeNames: { '#key': 'username' },
+            ExpressionAttributeValues: { ':done': 'DONE', ':now': now },
           },
         },
         {
           Put: {
             TableName: 'UserEmail',
             Item: { email: 'alice@example.org', username: 'alice' },
-            ConditionExpression: 'attribute_not_exists(#key)',
+            ConditionExpression: 'attribute_not_exists(#key) OR expiresAt <= :now',
             ExpressionAttributeNames: { '#key': 'email' },
+            ExpressionAttributeValues: { ':now': now },
           },
         },
       ]);
@@ -117,8 +122,9 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
           Put: {
             TableName: 'UserEmail',
             Item: { email: 'alice@xn--bcher-kva.example', username: 'alice' },
-            ConditionExpression: 'attribute_not_exists(#key)',
+            ConditionExpression: 'attribute_not_exists(#key) OR expiresAt <= :now',
             ExpressionAttributeNames: { '#key': 'email' },
+            ExpressionAttributeValues: { ':now': Date.parse(alice.createdAt) / 1000 },
           },
         },
         ...['alice@\u{1D41B}\u00fccher.example', 'alice@b\u00fccher.example'].map((key) => ({
@@ -285,7 +291,7 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
       ['claimActivationMail', () => store.claimActivationMail('alice', claim)],
       ['releaseActivationMailClaim', () => store.releaseActivationMailClaim('alice', 'holder')],
       ['markMailSent', () => store.markMailSent('alice', 'holder', NOW.toISOString())],
-      ['activate', () => store.activate('alice', 'a'.repeat(64), NOW.toISOString())],
+      ['activate', () => store.activate(alice, 'a'.repeat(64), NOW.toISOString())],
     ])('%s throws a throughput error of the update unchanged', async (_method, call) => {
       dynamodb.on(UpdateCommand).rejects(throttled);
 

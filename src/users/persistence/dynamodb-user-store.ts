@@ -62,22 +62,33 @@ export class DynamoDbUserStore extends UserStore {
   }
 
   async create(user: UserRecord): Promise<void> {
+    // A pending account (and its claim) past its expiry counts as absent: the new
+    // registration overwrites it, whatever DynamoDB's TTL has not deleted yet.
+    const now = Math.floor(Date.parse(user.createdAt) / 1000);
     const command = new TransactWriteCommand({
       TransactItems: [
         {
           Put: {
             TableName: this.tables.users,
             Item: { ...user },
-            ConditionExpression: 'attribute_not_exists(#key)',
+            ConditionExpression:
+              'attribute_not_exists(#key) OR (activationStatus <> :done AND expiresAt <= :now)',
             ExpressionAttributeNames: { '#key': USER_KEY },
+            ExpressionAttributeValues: { ':done': ActivationStatus.DONE, ':now': now },
           },
         },
         {
           Put: {
             TableName: this.tables.userEmails,
-            Item: { [USER_EMAIL_KEY]: emailKey(user.email), username: user.username },
-            ConditionExpression: 'attribute_not_exists(#key)',
+            Item: {
+              [USER_EMAIL_KEY]: emailKey(user.email),
+              username: user.username,
+              ...(user.expiresAt === undefined ? {} : { expiresAt: user.expiresAt }),
+            },
+            // A claim of an active account has no expiresAt, so it never passes.
+            ConditionExpression: 'attribute_not_exists(#key) OR expiresAt <= :now',
             ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
+            ExpressionAttributeValues: { ':now': now },
           },
         },
         ...legacyEmailKeys(user.email).map((legacyKey) => ({
@@ -181,22 +192,60 @@ export class DynamoDbUserStore extends UserStore {
     });
   }
 
-  async activate(username: string, tokenHash: string, now: string): Promise<boolean> {
-    return this.conditionalUpdate({
-      Key: { [USER_KEY]: username },
+  /**
+   * One transaction: the user becomes DONE and loses its expiry, and so does its e-mail
+   * claim (which must still be this user's). Accounts from before pending accounts
+   * expired (`user.expiresAt` unset, as the caller read it) have neither expiry nor,
+   * maybe, a claim under today's key: for them only the user is written.
+   */
+  async activate(
+    user: Pick<UserRecord, 'username' | 'email' | 'expiresAt'>,
+    tokenHash: string,
+    now: string,
+  ): Promise<boolean> {
+    if (user.username === '') return false;
+    const activateUser = {
+      TableName: this.tables.users,
+      Key: { [USER_KEY]: user.username },
       UpdateExpression:
-        'SET activationStatus = :done, activatedAt = :now REMOVE mailClaimId, mailClaimExpiresAt',
+        'SET activationStatus = :done, activatedAt = :now ' +
+        'REMOVE mailClaimId, mailClaimExpiresAt, expiresAt',
       ConditionExpression:
         'activationTokenHash = :tokenHash AND activationTokenExpiresAt > :now AND ' +
-        'activationStatus IN (:none, :sent)',
+        'activationStatus IN (:none, :sent) AND ' +
+        '(attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)',
       ExpressionAttributeValues: {
         ':done': ActivationStatus.DONE,
         ':now': now,
+        ':nowSeconds': Math.floor(Date.parse(now) / 1000),
         ':tokenHash': tokenHash,
         ':none': ActivationStatus.NONE,
         ':sent': ActivationStatus.MAIL_SENT,
       },
-    });
+    };
+    if (user.expiresAt === undefined) return this.conditionalUpdate(activateUser);
+    const keepClaim = {
+      TableName: this.tables.userEmails,
+      Key: { [USER_EMAIL_KEY]: emailKey(user.email) },
+      UpdateExpression: 'REMOVE expiresAt',
+      ConditionExpression: 'username = :username',
+      ExpressionAttributeValues: { ':username': user.username },
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Update: activateUser }, { Update: keepClaim }],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        if (reasonCodes(error).includes('ConditionalCheckFailed')) return false;
+        if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw new StoreBusyError({ cause: error });
+        await sleep(Math.random() * 25 * 2 ** attempt);
+      }
+    }
   }
 
   /** @returns false when the condition did not hold; other errors are thrown */
@@ -206,7 +255,7 @@ export class DynamoDbUserStore extends UserStore {
     // An empty key is a ValidationException in DynamoDB; no such user exists.
     if (input.Key[USER_KEY] === '') return false;
     try {
-      await this.client.send(new UpdateCommand({ ...input, TableName: this.tables.users }));
+      await this.client.send(new UpdateCommand({ TableName: this.tables.users, ...input }));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -243,6 +292,10 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
       return value === undefined ? [] : [[key, value]];
     }),
   );
+  const expiresAt = item.expiresAt;
+  if (expiresAt !== undefined && !Number.isSafeInteger(expiresAt)) {
+    throw new CorruptUserItemError(String(item.username));
+  }
   return {
     username,
     email,
@@ -252,6 +305,7 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
     activationUrlBase,
     createdAt,
     ...optional,
+    ...(expiresAt === undefined ? {} : { expiresAt: expiresAt as number }),
   };
 }
 

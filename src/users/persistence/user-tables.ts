@@ -17,6 +17,8 @@ export const USER_KEY = 'username';
 export const USER_EMAIL_KEY = 'email';
 export const SESSION_KEY = 'sessionIdHash';
 export const SESSION_TTL_ATTRIBUTE = 'expiresAt';
+/** On User and UserEmail items of a pending account: when it is gone (epoch seconds). */
+export const PENDING_ACCOUNT_TTL_ATTRIBUTE = 'expiresAt';
 export const RATE_LIMIT_KEY = 'limitKey';
 export const RATE_LIMIT_TTL_ATTRIBUTE = 'expiresAt';
 
@@ -42,8 +44,12 @@ export function userTableDefinitions(tables: TableNames): TableDefinition[] {
         ...keyedTable(tables.users, USER_KEY),
         StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
       },
+      ttlAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
     },
-    { create: keyedTable(tables.userEmails, USER_EMAIL_KEY) },
+    {
+      create: keyedTable(tables.userEmails, USER_EMAIL_KEY),
+      ttlAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
+    },
     { create: keyedTable(tables.sessions, SESSION_KEY), ttlAttribute: SESSION_TTL_ATTRIBUTE },
     {
       create: keyedTable(tables.rateLimits, RATE_LIMIT_KEY),
