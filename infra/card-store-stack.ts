@@ -419,8 +419,9 @@ export class CardStoreStack extends Stack {
     this.allow(
       apiFunction,
       // GetItem: sign-in, status; PutItem: the registration transaction (user + email);
-      // UpdateItem: activation.
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      // UpdateItem: activation; DeleteItem: an expired pending account whose username a
+      // new registration takes (dynamodb-user-store.ts).
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       [this.userTable.tableArn],
     );
     // PutItem: the email claim; ConditionCheckItem: the same transaction's check that no

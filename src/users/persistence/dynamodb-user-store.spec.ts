@@ -1,9 +1,11 @@
 import {
+  ConditionalCheckFailedException,
   DynamoDBClient,
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -92,11 +94,8 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
           Put: {
             TableName: 'User',
             Item: alice,
-            // Taken over only when it is a pending account past its expiry.
-            ConditionExpression:
-              'attribute_not_exists(#key) OR (activationStatus <> :done AND expiresAt <= :now)',
+            ConditionExpression: 'attribute_not_exists(#key)',
             ExpressionAttributeNames: { '#key': 'username' },
-            ExpressionAttributeValues: { ':done': 'DONE', ':now': now },
           },
         },
         {
@@ -196,6 +195,10 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
       [['ConditionalCheckFailed', 'TransactionConflict']],
     ])('refuses with UsernameTakenError, without retrying, for reasons %j', async (codes) => {
       dynamodb.on(TransactWriteCommand).rejects(cancelled(...codes));
+      // The username's holder is no expired pending account: it stays.
+      dynamodb
+        .on(DeleteCommand)
+        .rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
 
       const creating = store.create(alice);
 

@@ -15,6 +15,7 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -62,8 +63,10 @@ export class DynamoDbUserStore extends UserStore {
   }
 
   async create(user: UserRecord): Promise<void> {
-    // A pending account (and its claim) past its expiry counts as absent: the new
-    // registration overwrites it, whatever DynamoDB's TTL has not deleted yet.
+    // A pending account (and its claim) past its expiry counts as absent, whatever
+    // DynamoDB's TTL has not deleted yet. Its claim is overwritten in the transaction; its
+    // user item is deleted first (below), so that the new user is an INSERT on the stream,
+    // the one record that starts an activation mail.
     const now = Math.floor(Date.parse(user.createdAt) / 1000);
     const command = new TransactWriteCommand({
       TransactItems: [
@@ -71,10 +74,8 @@ export class DynamoDbUserStore extends UserStore {
           Put: {
             TableName: this.tables.users,
             Item: { ...user },
-            ConditionExpression:
-              'attribute_not_exists(#key) OR (activationStatus <> :done AND expiresAt <= :now)',
+            ConditionExpression: 'attribute_not_exists(#key)',
             ExpressionAttributeNames: { '#key': USER_KEY },
-            ExpressionAttributeValues: { ':done': ActivationStatus.DONE, ':now': now },
           },
         },
         {
@@ -110,13 +111,37 @@ export class DynamoDbUserStore extends UserStore {
         if (!(error instanceof TransactionCanceledException)) throw error;
         // One reason per item, in order: the user, the email claim, the old-key checks.
         const [userReason, ...emailReasons] = reasonCodes(error);
-        if (userReason === 'ConditionalCheckFailed') throw new UsernameTakenError(user.username);
+        if (userReason === 'ConditionalCheckFailed') {
+          // Gone already if it is a pending account past its expiry: delete it as TTL
+          // would, and try again (someone quicker may still take the name: then 409).
+          const mayRetry = attempt < MAX_TRANSACTION_ATTEMPTS;
+          if (mayRetry && (await this.deleteExpiredPending(user.username, now))) continue;
+          throw new UsernameTakenError(user.username);
+        }
         if (emailReasons.includes('ConditionalCheckFailed')) throw new EmailTakenError();
         // TransactionConflict: another transaction holds one of the keys right now. Its
         // outcome decides ours, so look again shortly (jittered, growing backoff).
         if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw new StoreBusyError({ cause: error });
         await sleep(Math.random() * 25 * 2 ** attempt);
       }
+    }
+  }
+
+  /** Deletes the user item if it is a pending account expired at `now` (epoch seconds). */
+  private async deleteExpiredPending(username: string, now: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tables.users,
+          Key: { [USER_KEY]: username },
+          ConditionExpression: 'activationStatus <> :done AND expiresAt <= :now',
+          ExpressionAttributeValues: { ':done': ActivationStatus.DONE, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
