@@ -47,6 +47,7 @@ export class CorruptUserItemError extends Error {
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 6;
+const CONDITION_FAILED = 'ConditionalCheckFailed';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -103,28 +104,20 @@ export class DynamoDbUserStore extends UserStore {
       ],
     });
 
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(command);
-        return;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        // One reason per item, in order: the user, the email claim, the old-key checks.
-        const [userReason, ...emailReasons] = reasonCodes(error);
-        if (userReason === 'ConditionalCheckFailed') {
-          // Gone already if it is a pending account past its expiry: delete it as TTL
-          // would, and try again (someone quicker may still take the name: then 409).
-          const mayRetry = attempt < MAX_TRANSACTION_ATTEMPTS;
-          if (mayRetry && (await this.deleteExpiredPending(user.username, now))) continue;
-          throw new UsernameTakenError(user.username);
-        }
-        if (emailReasons.includes('ConditionalCheckFailed')) throw new EmailTakenError();
-        // TransactionConflict: another transaction holds one of the keys right now. Its
-        // outcome decides ours, so look again shortly (jittered, growing backoff).
-        if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw new StoreBusyError({ cause: error });
-        await sleep(Math.random() * 25 * 2 ** attempt);
-      }
+    let refused = await this.transact(command);
+    // Taken, unless by a pending account past its expiry: delete it as TTL would, and try
+    // once more (someone quicker may still take the name: then 409).
+    if (
+      refused?.[0] === CONDITION_FAILED &&
+      (await this.deleteExpiredPending(user.username, now))
+    ) {
+      refused = await this.transact(command);
     }
+    if (!refused) return;
+    // One reason per item, in order: the user, the email claim, the old-key checks.
+    const [userReason, ...emailReasons] = refused;
+    if (userReason === CONDITION_FAILED) throw new UsernameTakenError(user.username);
+    if (emailReasons.includes(CONDITION_FAILED)) throw new EmailTakenError();
   }
 
   /** Deletes the user item if it is a pending account expired at `now` (epoch seconds). */
@@ -256,17 +249,32 @@ export class DynamoDbUserStore extends UserStore {
       ConditionExpression: 'username = :username',
       ExpressionAttributeValues: { ':username': user.username },
     };
+    const refused = await this.transact(
+      new TransactWriteCommand({
+        TransactItems: [{ Update: activateUser }, { Update: keepClaim }],
+      }),
+    );
+    return refused === undefined;
+  }
+
+  /**
+   * Runs a transaction. TransactionConflict (another transaction holds one of the keys
+   * right now; its outcome decides ours) is retried shortly, with jittered, growing
+   * backoff, then StoreBusyError.
+   * @returns undefined when it was written, or the cancellation reasons, one per item,
+   *   when a condition failed
+   */
+  private async transact(
+    command: TransactWriteCommand,
+  ): Promise<(string | undefined)[] | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [{ Update: activateUser }, { Update: keepClaim }],
-          }),
-        );
-        return true;
+        await this.client.send(command);
+        return undefined;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        if (reasonCodes(error).includes('ConditionalCheckFailed')) return false;
+        const reasons = reasonCodes(error);
+        if (reasons.includes(CONDITION_FAILED)) return reasons;
         if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw new StoreBusyError({ cause: error });
         await sleep(Math.random() * 25 * 2 ** attempt);
       }
