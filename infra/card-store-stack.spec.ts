@@ -337,6 +337,7 @@ describe('the HTTP API', () => {
       'POST /users': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'POST /login': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
       'POST /activate': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+      'POST /activation-mail': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
     });
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Json;
     expect(format).toMatchObject({ requestId: '$context.requestId', path: '$context.path' });

@@ -132,6 +132,8 @@ export const ROUTE_THROTTLES = {
   'POST /users': { rateLimit: 10, burstLimit: 20 },
   'POST /login': { rateLimit: 20, burstLimit: 40 },
   'POST /activate': { rateLimit: 20, burstLimit: 40 },
+  // No hash, but every accepted request may send a mail.
+  'POST /activation-mail': { rateLimit: 10, burstLimit: 20 },
 } as const;
 
 const LOG_RETENTION = RetentionDays.ONE_MONTH;
@@ -418,18 +420,27 @@ export class CardStoreStack extends Stack {
     });
     this.allow(
       apiFunction,
-      // GetItem: sign-in, status; PutItem: the registration transaction (user + email);
-      // UpdateItem: activation; DeleteItem: an expired pending account whose username a
-      // new registration takes (dynamodb-user-store.ts).
+      // GetItem: registration's read, sign-in, status; PutItem: the registration
+      // transaction (user + email) and the typo fix; UpdateItem: activation, mail requests
+      // (resend, notices); DeleteItem: the pending account a registration replaces
+      // (dynamodb-user-store.ts).
       ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       [this.userTable.tableArn],
     );
-    // PutItem: the email claim; ConditionCheckItem: the same transaction's check that no
-    // claim is stored under the address's old key; UpdateItem: activation removes the
-    // claim's pending expiry (dynamodb-user-store.ts).
+    // GetItem: registration and resend read whose an address is; PutItem: the email claim;
+    // ConditionCheckItem: the registration transaction's check that no claim is stored
+    // under the address's old key, and the sign-up notice's that the address is still the
+    // owner's; UpdateItem: activation removes the claim's pending expiry; DeleteItem: the
+    // typo fix gives the old address up (dynamodb-user-store.ts).
     this.allow(
       apiFunction,
-      ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem'],
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ],
       [this.userEmailTable.tableArn],
     );
     this.allow(

@@ -390,7 +390,14 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
         [
           httpApiEvent(jsonPost('/users', invalid)),
           httpApiEvent(jsonPost('/users', registration)),
-          httpApiEvent(jsonPost('/users', { ...registration, email: `2.${registration.email}` })),
+          // Another password: with the account's own, a pending username is the typo fix.
+          httpApiEvent(
+            jsonPost('/users', {
+              ...registration,
+              email: `2.${registration.email}`,
+              password: 'another password 123',
+            }),
+          ),
           httpApiEvent({
             method: 'GET',
             path: '/activate',

@@ -55,8 +55,26 @@ export interface StreamEventSourceSettings {
   readonly filterPatterns: readonly string[];
 }
 
-/** INSERT records only: a MODIFY (mail sent, activated) or REMOVE must never start a mail. */
-export const INSERTS_ONLY_PATTERN = JSON.stringify({ eventName: ['INSERT'] });
+/** Every INSERT: a registration (with its request id, or from before requests had one). */
+export const INSERTS_PATTERN = JSON.stringify({ eventName: ['INSERT'] });
+
+/**
+ * A MODIFY that opens a mail request: the item has an open `mailRequestId` and no send
+ * claim (a request's own write removes any claim; the send task's claim write, which the
+ * execution is already running for, is left out). A MODIFY that closes a request (mail
+ * sent, activated) has no `mailRequestId`, and a REMOVE (a TTL deletion, a replaced pending
+ * account) matches neither pattern: none of them ever starts a mail.
+ */
+export const MAIL_REQUESTS_PATTERN = JSON.stringify({
+  eventName: ['MODIFY'],
+  dynamodb: {
+    NewImage: {
+      // `exists` matches leaves only, so both name the string inside the attribute.
+      mailRequestId: { S: [{ exists: true }] },
+      mailClaimId: { S: [{ exists: false }] },
+    },
+  },
+});
 
 export const USER_TABLE_TRIGGER_STREAM_SETTINGS: StreamEventSourceSettings = {
   startingPosition: 'TRIM_HORIZON',
@@ -70,5 +88,5 @@ export const USER_TABLE_TRIGGER_STREAM_SETTINGS: StreamEventSourceSettings = {
   maximumRecordAgeSeconds: 3600,
   reportBatchItemFailures: true,
   parallelizationFactor: 1,
-  filterPatterns: [INSERTS_ONLY_PATTERN],
+  filterPatterns: [INSERTS_PATTERN, MAIL_REQUESTS_PATTERN],
 };

@@ -1,11 +1,12 @@
 /**
  * The state machine's two mail tasks, one function:
- * - SendActivationMail (`{"username"}`): sends the activation mail to a NONE user through
- *   SES (SendActivationMailService: conditional claim, one mail per claim) and answers
- *   `{"result":"OK", "claimId", "sentAt"}`, the original Lambda's `OK` plus what the next
- *   state needs; or a "not appropriate" result when the user is past NONE.
- * - RecordMailSent (`{"username", "mailed": {"claimId", "sentAt"}}`): marks MAIL_SENT for
- *   that claim. A state of its own with its own retries, so that a failed write after SES
+ * - SendActivationMail (`{"username", "mailRequestId"}`): sends the mail of that open
+ *   request through SES (SendActivationMailService: conditional claim, one mail per claim):
+ *   the activation mail to a NONE user, or an active user's notice. Answers
+ *   `{"result":"OK", "claimId", "sentAt", "notice"?}`, the original Lambda's `OK` plus what
+ *   the next state needs; or a "not appropriate" result when there is nothing to send.
+ * - RecordMailSent (`{"username", "mailed": {"claimId", "sentAt", "notice"?}}`): marks
+ *   MAIL_SENT (or closes the notice's request) for that claim. A state of its own with its own retries, so that a failed write after SES
  *   took the mail is retried without mailing again.
  * Failures propagate as the core's typed errors; their `name` is what the state machine's
  * Retry and Catch match on.
@@ -38,7 +39,7 @@ import {
   urlList,
 } from '../shared/lambda-env';
 import { SesMailer } from '../shared/ses-mailer';
-import { InvalidTaskInputError, mailedOf, usernameOf } from '../shared/task-input';
+import { InvalidTaskInputError, mailedOf, mailRequestIdOf, usernameOf } from '../shared/task-input';
 
 export interface SendActivationMailResult {
   /** `OK` (sent), `RECORDED` (MAIL_SENT written), or why nothing was done. */
@@ -46,6 +47,8 @@ export interface SendActivationMailResult {
   /** With `OK`: the claim whose mail went out, for RecordMailSent. */
   readonly claimId?: string;
   readonly sentAt?: string;
+  /** With `OK`, when the mail was an active account's notice. */
+  readonly notice?: true;
 }
 
 export type SendActivationMailHandler = (
@@ -125,14 +128,23 @@ export function createSendActivationMailHandler(
     }
     const mailed = mailedOf(event);
     if (mailed) {
-      const recorded = await service.recordMailSent(username, mailed.claimId, mailed.sentAt);
+      const recorded = await service.recordMailSent(
+        username,
+        mailed.claimId,
+        mailed.sentAt,
+        mailed.notice,
+      );
       return recorded.recorded
         ? { result: 'RECORDED' }
         : notAppropriateResult(username, recorded.status);
     }
-    const outcome = await service.send(username);
-    return outcome.sent
-      ? { result: 'OK', claimId: outcome.claimId, sentAt: outcome.sentAt }
-      : notAppropriateResult(username, outcome.status);
+    const outcome = await service.send(username, mailRequestIdOf(event));
+    if (!outcome.sent) return notAppropriateResult(username, outcome.status);
+    return {
+      result: 'OK',
+      claimId: outcome.claimId,
+      sentAt: outcome.sentAt,
+      ...(outcome.notice ? { notice: true } : {}),
+    };
   };
 }

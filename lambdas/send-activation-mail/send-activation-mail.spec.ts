@@ -205,6 +205,11 @@ describe('send-activation-mail over DynamoDB Local and a local SES', () => {
     ['an over-long username', { username: 'x'.repeat(3000) }],
     ['a "mailed" without a claim', { username: 'alice', mailed: { sentAt: 'now' } }],
     ['a "mailed" that is not an object', { username: 'alice', mailed: 'yes' }],
+    [
+      'a "mailed" whose "notice" is not a boolean',
+      { username: 'alice', mailed: { claimId: 'c', sentAt: 'now', notice: 'yes' } },
+    ],
+    ['a "mailRequestId" that is not a request id', { username: 'alice', mailRequestId: 'r-1' }],
   ])('refuses a task input with %s with InvalidTaskInputError', async (_label, event) => {
     await expect(handler(event)).rejects.toMatchObject({ name: 'InvalidTaskInputError' });
   });

@@ -1,11 +1,16 @@
 /**
- * The User table's stream trigger: starts one state machine execution per new user.
+ * The User table's stream trigger: starts one state machine execution per mail request.
+ * A request is a user item's `mailRequestId` (see src/activation/mail-request.ts), written
+ * by a registration (INSERT, or MODIFY over an expired account), a typo fix, a resend or a
+ * notice; the execution is named after it. An INSERT without one (written before requests
+ * had ids) starts one named after the registration, as before.
  *
  * Record by record, with a partial batch response: only records whose StartExecution
  * really failed are reported, so the event source mapping retries from the lowest of
  * them instead of replaying the whole batch. A start that finds its execution name taken
- * (ExecutionAlreadyExists: the record came twice) is a success. Records that are not an
- * INSERT with a username are skipped; the mapping's filter normally keeps them away.
+ * (ExecutionAlreadyExists: the record came twice, or a later write of the same request's
+ * item) is a success. Other records are skipped; the mapping's filter normally keeps them
+ * away.
  */
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type {
@@ -25,6 +30,7 @@ import {
   requiredText,
 } from '../shared/lambda-env';
 import { describeError, type LogSink, stdoutLog } from '../shared/log';
+import { MAIL_REQUEST_ID_PATTERN } from '../../src/activation/mail-request';
 import { executionNameFor } from './execution-name';
 
 export type UserTableTriggerHandler = (
@@ -64,8 +70,14 @@ export function createUserTableTriggerHandler(
   async function startExecutionFor(record: DynamoDBRecord): Promise<RecordOutcome> {
     const image = record.dynamodb?.NewImage;
     const username = image?.username?.S;
+    const mailRequestId = image?.mailRequestId?.S;
     const sequenceNumber = record.dynamodb?.SequenceNumber;
-    if (record.eventName !== 'INSERT' || !username) {
+    const requested =
+      mailRequestId === undefined
+        ? record.eventName === 'INSERT'
+        : (record.eventName === 'INSERT' || record.eventName === 'MODIFY') &&
+          MAIL_REQUEST_ID_PATTERN.test(mailRequestId);
+    if (!requested || !username) {
       log({
         level: 'info',
         msg: 'record skipped',
@@ -75,13 +87,15 @@ export function createUserTableTriggerHandler(
       });
       return 'SKIPPED';
     }
-    const name = executionNameFor(username, image?.createdAt?.S ?? '');
+    const name = executionNameFor(username, image?.createdAt?.S ?? '', mailRequestId);
     try {
       const { executionArn } = await sfn.send(
         new StartExecutionCommand({
           stateMachineArn: vars.STEP_FUNCTION_ARN,
           name,
-          input: JSON.stringify({ username }),
+          input: JSON.stringify(
+            mailRequestId === undefined ? { username } : { username, mailRequestId },
+          ),
         }),
       );
       log({
@@ -90,6 +104,7 @@ export function createUserTableTriggerHandler(
         outcome: 'STARTED',
         sequenceNumber,
         username,
+        mailRequestId,
         executionName: name,
         executionArn,
       });

@@ -21,12 +21,13 @@ let sequence = 100;
 /** A record as the User table's stream (NEW_IMAGE) delivers it. */
 function streamRecord(
   eventName: DynamoDBRecord['eventName'],
-  image?: { username?: string; createdAt?: string },
+  image?: { username?: string; createdAt?: string; mailRequestId?: string },
 ): DynamoDBRecord {
   sequence += 1;
   const newImage = image && {
     ...(image.username !== undefined ? { username: { S: image.username } } : {}),
     ...(image.createdAt !== undefined ? { createdAt: { S: image.createdAt } } : {}),
+    ...(image.mailRequestId !== undefined ? { mailRequestId: { S: image.mailRequestId } } : {}),
     activationStatus: { S: 'NONE' },
   };
   return {
@@ -78,6 +79,50 @@ describe('user-table-trigger (aws-sdk-client-mock on the SFN client)', () => {
 
   const startedInputs = () =>
     sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input);
+
+  describe('mail requests', () => {
+    const REQUEST = '0b7d6c1e-3f4a-4b5c-8d9e-0123456789ab';
+    const CREATED = '2026-11-27T10:00:00.000Z';
+
+    it('starts one execution per request, named after it, for an INSERT and a MODIFY alike', async () => {
+      const records = [
+        streamRecord('INSERT', { username: 'ann', createdAt: CREATED, mailRequestId: REQUEST }),
+        // The same request's item written again (a release of its claim): the same name.
+        streamRecord('MODIFY', { username: 'ann', createdAt: CREATED, mailRequestId: REQUEST }),
+      ];
+
+      const response = await handler(batch(...records));
+
+      expect(response.batchItemFailures).toEqual([]);
+      const name = executionNameFor('ann', CREATED, REQUEST);
+      expect(startedInputs()).toEqual([
+        {
+          stateMachineArn: STATE_MACHINE_ARN,
+          name,
+          input: JSON.stringify({ username: 'ann', mailRequestId: REQUEST }),
+        },
+        {
+          stateMachineArn: STATE_MACHINE_ARN,
+          name,
+          input: JSON.stringify({ username: 'ann', mailRequestId: REQUEST }),
+        },
+      ]);
+      expect(name).not.toBe(executionNameFor('ann', CREATED));
+    });
+
+    it('skips a MODIFY without a request (a mail recorded, an activation) and a malformed request id', async () => {
+      await handler(
+        batch(
+          streamRecord('MODIFY', { username: 'ann', createdAt: CREATED }),
+          streamRecord('MODIFY', { username: 'ann', createdAt: CREATED, mailRequestId: 'x' }),
+          streamRecord('REMOVE', { username: 'ann', createdAt: CREATED, mailRequestId: REQUEST }),
+        ),
+      );
+
+      expect(startedInputs()).toEqual([]);
+      expect(logs.map((entry) => entry.outcome)).toEqual(['SKIPPED', 'SKIPPED', 'SKIPPED']);
+    });
+  });
 
   it('starts one execution per INSERT with the ARN, a name from the user and {"username"}', async () => {
     const record = insert('alice');

@@ -58,18 +58,27 @@ export function renderActivationMail(content: ActivationMailContent): OutgoingMa
     'Digital Card Store',
     '',
   ].join('\n');
-  const html = `<!doctype html>
+  const html = mailHtml(ACTIVATION_MAIL_SUBJECT, content.name, [
+    `thank you for registering at the Digital Card Store. To activate your account &quot;${escapeHtml(content.username)}&quot;, open this link and press &quot;Activate my account&quot;:`,
+    `<a href="${escapeHtml(link)}" target="_blank" rel="noopener noreferrer">Activate my account</a>`,
+    `If the link does not open, copy this address into your browser:<br>${escapeHtml(link)}`,
+    `The link is valid until ${escapeHtml(expires)}. If you did not register, ignore this mail; nothing happens without the click.`,
+  ]);
+  return { to: content.to, subject: ACTIVATION_MAIL_SUBJECT, text, html };
+}
+
+/**
+ * The HTML part of every mail: a greeting, `paragraphs` (markup built by the caller, every
+ * value in it escaped), the signature.
+ */
+export function mailHtml(subject: string, name: string, paragraphs: readonly string[]): string {
+  return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(ACTIVATION_MAIL_SUBJECT)}</title></head>
+<head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>
 <body style="font-family: sans-serif; line-height: 1.5">
-<p>Dear ${escapeHtml(content.name)},</p>
-<p>thank you for registering at the Digital Card Store. To activate your account &quot;${escapeHtml(content.username)}&quot;, open this link and press &quot;Activate my account&quot;:</p>
-<p><a href="${escapeHtml(link)}" target="_blank" rel="noopener noreferrer">Activate my account</a></p>
-<p>If the link does not open, copy this address into your browser:<br>${escapeHtml(link)}</p>
-<p>The link is valid until ${escapeHtml(expires)}. If you did not register, ignore this mail; nothing happens without the click.</p>
-<p>Digital Card Store</p>
+<p>Dear ${escapeHtml(name)},</p>
+${paragraphs.map((paragraph) => `<p>${paragraph}</p>\n`).join('')}<p>Digital Card Store</p>
 </body>
 </html>
 `;
-  return { to: content.to, subject: ACTIVATION_MAIL_SUBJECT, text, html };
 }

@@ -3,13 +3,16 @@
  * src/users, src/workers and lambdas/ implement its ports and call its use cases.
  */
 export * from './account-activation.service';
+export * from './account-notice-mail';
 export * from './activation-mail';
+export * from './activation-mail-request.service';
 export * from './activation-status';
 export * from './activation-token';
 export * from './activation.errors';
 export * from './clock.port';
 export * from './get-activation-status.service';
 export * from './html';
+export * from './mail-request';
 export * from './mailer.port';
 export * from './password-hasher';
 export * from './registration.service';

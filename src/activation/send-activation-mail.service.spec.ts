@@ -11,7 +11,10 @@ import {
   UserStoreError,
 } from './activation.errors';
 import { activationTokenMatches } from './activation-token';
+import { ACCOUNT_NOTICE_SUBJECTS } from './account-notice-mail';
+import { MailRequestKind, newMailRequest } from './mail-request';
 import { MailNotSentError } from './mailer.port';
+import { activateDirectly } from './testing/activate-directly';
 import {
   type ActivationMailSettings,
   SendActivationMailService,
@@ -64,7 +67,7 @@ describe('SendActivationMailService', () => {
     if (outcome.sent) await service.recordMailSent(username, outcome.claimId, outcome.sentAt);
     return outcome;
   }
-  const SENT = { sent: true, claimId: expect.any(String), sentAt: NOW };
+  const SENT = { sent: true, claimId: expect.any(String), sentAt: NOW, notice: false };
 
   describe('for a user in status NONE', () => {
     beforeEach(async () => {
@@ -477,6 +480,61 @@ describe('SendActivationMailService', () => {
       jest.spyOn(store, 'claimActivationMail').mockRejectedValue(busy);
 
       await expect(service.send('alice')).rejects.toBe(busy);
+    });
+  });
+
+  describe('mail requests', () => {
+    const active = async () => {
+      await store.create(alice);
+      await activateDirectly(store, 'alice', new Date(NOW));
+    };
+
+    it("mails an active account's open notice request once, with no link, and closes the request", async () => {
+      await active();
+      const request = newMailRequest(MailRequestKind.ALREADY_ACTIVE);
+      await store.requestMail('alice', request, NOW);
+
+      const outcome = await service.send('alice', request.id);
+      if (!outcome.sent) throw new Error('no notice sent');
+      await service.recordMailSent('alice', outcome.claimId, outcome.sentAt, outcome.notice);
+      const again = await service.send('alice', request.id);
+
+      expect(outcome.notice).toBe(true);
+      expect(mailer.sent.map((mail) => mail.subject)).toEqual([
+        ACCOUNT_NOTICE_SUBJECTS.ALREADY_ACTIVE,
+      ]);
+      expect(mailer.sent[0]!.text).toContain('https://cards.example/');
+      expect(mailer.sent[0]!.text).not.toMatch(/token=/);
+      expect(again).toEqual({ sent: false, status: ActivationStatus.DONE });
+      const user = await store.findByUsername('alice');
+      expect(user?.mailRequestId).toBeUndefined();
+      expect(user?.activationStatus).toBe(ActivationStatus.DONE);
+    });
+
+    it('sends nothing for a request that a newer one replaced, and mails the newer one', async () => {
+      await store.create(alice);
+      const first = newMailRequest(MailRequestKind.ACTIVATION);
+      const second = newMailRequest(MailRequestKind.ACTIVATION);
+      await store.requestMail('alice', first, NOW);
+      await store.requestMail('alice', second, NOW);
+
+      const stale = await service.send('alice', first.id);
+      const fresh = await service.send('alice', second.id);
+
+      expect(stale).toEqual({ sent: false, status: ActivationStatus.NONE });
+      expect(fresh).toMatchObject({ sent: true, notice: false });
+      expect(mailer.sent).toHaveLength(1);
+    });
+
+    it('does not send a notice without its request id (an execution from before requests had ids)', async () => {
+      await active();
+      await store.requestMail('alice', newMailRequest(MailRequestKind.SIGN_UP_ATTEMPT), NOW);
+
+      await expect(service.send('alice')).resolves.toEqual({
+        sent: false,
+        status: ActivationStatus.DONE,
+      });
+      expect(mailer.sent).toHaveLength(0);
     });
   });
 });

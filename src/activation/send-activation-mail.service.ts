@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { renderActivationMail } from './activation-mail';
+import { renderAccountNotice } from './account-notice-mail';
+import { type OutgoingMail, renderActivationMail } from './activation-mail';
 import { ActivationStatus } from './activation-status';
 import {
   ActivationMailInProgressError,
@@ -12,9 +13,11 @@ import {
 } from './activation.errors';
 import { mintActivationToken } from './activation-token';
 import type { Clock } from './clock.port';
+import { type AccountNoticeKind, isAccountNoticeKind } from './mail-request';
 import { type Mailer, MailNotSentError } from './mailer.port';
 import { deliveryAddress, usernameProblems } from './user-rules';
-import type { UserStore } from './user-store.port';
+import type { UserRecord } from './user';
+import type { ClaimOutcome, UserStore } from './user-store.port';
 
 /**
  * The longest claim lease configuration accepts. The state machine retries
@@ -36,9 +39,21 @@ export interface ActivationMailSettings {
 }
 
 export type SendActivationMailOutcome =
-  /** SES took the mail; MAIL_SENT is not written yet: recordMailSent does that. */
-  | { readonly sent: true; readonly claimId: string; readonly sentAt: string }
-  /** Nothing to do: the user is not (any more) in status NONE. */
+  /**
+   * SES took the mail; MAIL_SENT (or, for a notice, the request's end) is not written yet:
+   * recordMailSent does that.
+   */
+  | {
+      readonly sent: true;
+      readonly claimId: string;
+      readonly sentAt: string;
+      /** The mail was an active account's notice, not an activation mail. */
+      readonly notice: boolean;
+    }
+  /**
+   * Nothing to do: the user is not (any more) in status NONE, or the request is no longer
+   * the user's open one (a newer request replaced it, or its mail was recorded).
+   */
   | { readonly sent: false; readonly status: ActivationStatus };
 
 export type RecordMailSentOutcome =
@@ -49,7 +64,8 @@ export type RecordMailSentOutcome =
 const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
 /**
- * Use case: send the activation mail to a NONE user, at most once per claim.
+ * Use case: send the mail of a user's open mail request, at most once per claim: the
+ * activation mail to a NONE user, or the notice an active user's request asks for.
  *
  * 1. Claim the send with a conditional write that also stores the new token's hash.
  *    Of two racing attempts (a duplicated stream record, a retried task) only one wins;
@@ -84,21 +100,27 @@ export class SendActivationMailService {
    *   EmailAddressNotDeliverableError (not retryable)
    * @throws ActivationMailInProgressError, MailDeliveryError, UserStoreError (retryable)
    */
-  async send(username: string): Promise<SendActivationMailOutcome> {
+  /**
+   * `requestId`: the mail request the execution was started for (absent for executions
+   * started before requests had ids). Only the user's open request is mailed.
+   */
+  async send(username: string, requestId?: string): Promise<SendActivationMailOutcome> {
     // No user has such a name; asking DynamoDB would be a ValidationException, retried.
     if (usernameProblems(username).length > 0) throw new UserNotFoundError(username);
     const user = await this.storeCall(() => this.store.findByUsername(username));
     if (!user) throw new UserNotFoundError(username);
+    if (
+      user.activationStatus === ActivationStatus.DONE &&
+      requestId !== undefined &&
+      user.mailRequestId === requestId &&
+      isAccountNoticeKind(user.mailRequestKind)
+    ) {
+      return this.sendNotice(user, requestId, user.mailRequestKind);
+    }
     if (user.activationStatus !== ActivationStatus.NONE) {
       return { sent: false, status: user.activationStatus };
     }
-    if (!this.allowedBases.has(withoutTrailingSlash(user.activationUrlBase))) {
-      throw new ActivationUrlBaseNotAllowedError(user.activationUrlBase);
-    }
-    // The mail goes to the address as it is delivered (ASCII domain, compatibility forms
-    // folded), never to the form stored for display.
-    const to = deliveryAddress(user.email);
-    if (to === undefined) throw new EmailAddressNotDeliverableError(username);
+    const { base, to } = this.destination(user);
 
     const now = this.clock.now();
     const token = mintActivationToken();
@@ -113,24 +135,83 @@ export class SendActivationMailService {
           now.getTime() + this.settings.claimLeaseSeconds * 1000,
         ).toISOString(),
         now: now.toISOString(),
+        ...(requestId === undefined ? {} : { requestId }),
       }),
     );
-    if (!outcome.claimed) {
-      if (outcome.reason === 'HELD') throw new ActivationMailInProgressError(username);
-      if (outcome.reason === 'NOT_FOUND') throw new UserNotFoundError(username);
-      const current = await this.storeCall(() => this.store.findByUsername(username));
-      if (!current) throw new UserNotFoundError(username);
-      return { sent: false, status: current.activationStatus };
-    }
+    if (!outcome.claimed) return this.refused(username, outcome);
 
     const mail = renderActivationMail({
       to,
       name: user.name,
       username: user.username,
-      activationUrlBase: withoutTrailingSlash(user.activationUrlBase),
+      activationUrlBase: base,
       token: token.token,
       expiresAt: tokenExpiresAt,
     });
+    return this.deliver(username, claimId, mail, false);
+  }
+
+  /** An active account's notice, for its open request `requestId`. */
+  private async sendNotice(
+    user: UserRecord,
+    requestId: string,
+    kind: AccountNoticeKind,
+  ): Promise<SendActivationMailOutcome> {
+    const { base, to } = this.destination(user);
+    const now = this.clock.now();
+    const claimId = randomUUID();
+    const outcome = await this.storeCall(() =>
+      this.store.claimAccountNotice(user.username, {
+        claimId,
+        requestId,
+        leaseExpiresAt: new Date(
+          now.getTime() + this.settings.claimLeaseSeconds * 1000,
+        ).toISOString(),
+        now: now.toISOString(),
+      }),
+    );
+    if (!outcome.claimed) return this.refused(user.username, outcome);
+    const mail = renderAccountNotice({
+      to,
+      name: user.name,
+      username: user.username,
+      kind,
+      siteUrl: `${new URL(base).origin}/`,
+    });
+    return this.deliver(user.username, claimId, mail, true);
+  }
+
+  /**
+   * The allow-listed link base and the address as it is delivered (ASCII domain,
+   * compatibility forms folded), never the form stored for display.
+   */
+  private destination(user: UserRecord): { base: string; to: string } {
+    const base = withoutTrailingSlash(user.activationUrlBase);
+    if (!this.allowedBases.has(base)) {
+      throw new ActivationUrlBaseNotAllowedError(user.activationUrlBase);
+    }
+    const to = deliveryAddress(user.email);
+    if (to === undefined) throw new EmailAddressNotDeliverableError(user.username);
+    return { base, to };
+  }
+
+  private async refused(
+    username: string,
+    outcome: Exclude<ClaimOutcome, { claimed: true }>,
+  ): Promise<SendActivationMailOutcome> {
+    if (outcome.reason === 'HELD') throw new ActivationMailInProgressError(username);
+    if (outcome.reason === 'NOT_FOUND') throw new UserNotFoundError(username);
+    const current = await this.storeCall(() => this.store.findByUsername(username));
+    if (!current) throw new UserNotFoundError(username);
+    return { sent: false, status: current.activationStatus };
+  }
+
+  private async deliver(
+    username: string,
+    claimId: string,
+    mail: OutgoingMail,
+    notice: boolean,
+  ): Promise<SendActivationMailOutcome> {
     try {
       await this.mailer.send(mail);
     } catch (error) {
@@ -141,8 +222,7 @@ export class SendActivationMailService {
       }
       throw new MailDeliveryError(username, true, { cause: error });
     }
-
-    return { sent: true, claimId, sentAt: this.clock.now().toISOString() };
+    return { sent: true, claimId, sentAt: this.clock.now().toISOString(), notice };
   }
 
   /**
@@ -155,9 +235,14 @@ export class SendActivationMailService {
     username: string,
     claimId: string,
     sentAt: string,
+    notice = false,
   ): Promise<RecordMailSentOutcome> {
     if (usernameProblems(username).length > 0) throw new UserNotFoundError(username);
-    const marked = await this.storeCall(() => this.store.markMailSent(username, claimId, sentAt));
+    const marked = await this.storeCall(() =>
+      notice
+        ? this.store.markNoticeSent(username, claimId)
+        : this.store.markMailSent(username, claimId, sentAt),
+    );
     if (marked) return { recorded: true };
     const user = await this.storeCall(() => this.store.findByUsername(username));
     if (!user) throw new UserNotFoundError(username);

@@ -1,4 +1,17 @@
+import type { MailRequest } from './mail-request';
 import type { UserRecord } from './user';
+
+/** The UserEmail item of an address: whose it is, and until when if the account is pending. */
+export interface EmailClaim {
+  readonly username: string;
+  /** Epoch seconds; absent once the account is active (and on claims from before expiry). */
+  readonly expiresAt?: number;
+}
+
+/** A pending account that a registration replaces: its user item and e-mail claim go. */
+export interface Replaced {
+  readonly username: string;
+}
 
 /** The right to send one activation mail, with the token that mail will carry. */
 export interface ActivationMailClaim {
@@ -10,14 +23,32 @@ export interface ActivationMailClaim {
   readonly leaseExpiresAt: string;
   /** ISO-8601; a claim whose lease ended before this is free. */
   readonly now: string;
+  /**
+   * The mail request this send answers: the claim is taken only while it is the user's
+   * open request. Absent for executions started before requests had ids: then only while
+   * the user has no open request.
+   */
+  readonly requestId?: string;
+}
+
+/** The right to send the notice that an active account's open request asks for. */
+export interface AccountNoticeClaim {
+  readonly claimId: string;
+  readonly requestId: string;
+  /** ISO-8601. */
+  readonly leaseExpiresAt: string;
+  /** ISO-8601. */
+  readonly now: string;
 }
 
 export type ClaimOutcome =
   | { readonly claimed: true }
   /** Another attempt holds a live claim. */
   | { readonly claimed: false; readonly reason: 'HELD' }
-  /** The status is no longer NONE. */
+  /** The status is no longer NONE (an activation mail), or not DONE (a notice). */
   | { readonly claimed: false; readonly reason: 'NOT_NONE' }
+  /** The request is no longer the user's open one: a newer one replaced it, or it was sent. */
+  | { readonly claimed: false; readonly reason: 'NOT_OPEN' }
   | { readonly claimed: false; readonly reason: 'NOT_FOUND' };
 
 /**
@@ -30,14 +61,56 @@ export type ClaimOutcome =
  */
 export abstract class UserStore {
   /**
-   * Stores a new user.
-   * @throws UsernameTakenError when the username exists
-   * @throws EmailTakenError when another user has the same email key, or a claim exists
-   *   under one of its old keys
+   * Stores a new user, over an expired pending account of the same username if there is
+   * one. With `replacing`, that pending account is deleted and its e-mail claim taken over
+   * in the same write, only while it is still pending and still holds the address.
+   * @throws UsernameTakenError when the username is held (by a live account)
+   * @throws EmailTakenError when the email key is held by another (live) account than
+   *   `replacing`, the replaced account is no longer pending, or a claim exists under one
+   *   of the address's old keys
    */
-  abstract create(user: UserRecord): Promise<void>;
+  abstract create(user: UserRecord, replacing?: Replaced): Promise<void>;
+
+  /**
+   * The typo fix: a pending account's e-mail, name, expiry and open request replaced in one
+   * write, only while it is still as `previous` was read (same password hash, address and
+   * status). Its old links die; an address change moves the e-mail claim (and, with
+   * `replacing`, takes it over from that pending account as `create` does).
+   * @throws UsernameTakenError when the account changed since it was read
+   * @throws EmailTakenError as for `create`
+   */
+  abstract updatePending(
+    previous: UserRecord,
+    next: UserRecord,
+    replacing?: Replaced,
+  ): Promise<void>;
 
   abstract findByUsername(username: string): Promise<UserRecord | undefined>;
+
+  /** The claim on `emailKey(email)`, expired or not. */
+  abstract findEmailClaim(email: string): Promise<EmailClaim | undefined>;
+
+  /**
+   * Opens a mail request on an account, replacing any open one. ACTIVATION: only for a
+   * pending, unexpired account, which goes back to NONE and loses its token (every older
+   * link dies) and any send claim. A notice kind: only for an active account.
+   * @returns false when the account is absent or not in that state
+   */
+  abstract requestMail(username: string, request: MailRequest, now: string): Promise<boolean>;
+
+  /**
+   * Opens a SIGN_UP_ATTEMPT request on the active account that holds `email`'s claim,
+   * unless one was opened after `quietSince` (then nothing is written).
+   * @returns REQUESTED; QUIET (a notice is recent); CHANGED when `owner` no longer holds
+   *   the address as an active account
+   */
+  abstract requestSignUpNotice(
+    owner: string,
+    email: string,
+    request: MailRequest,
+    now: string,
+    quietSince: string,
+  ): Promise<'REQUESTED' | 'QUIET' | 'CHANGED'>;
 
   /**
    * Takes the right to mail a NONE user and stores the new token's hash, if nobody
@@ -46,18 +119,33 @@ export abstract class UserStore {
    */
   abstract claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome>;
 
+  /**
+   * Takes the right to send the notice of the open request `claim.requestId` of an active
+   * account. Idempotent for the same claim id, like `claimActivationMail`.
+   */
+  abstract claimAccountNotice(username: string, claim: AccountNoticeClaim): Promise<ClaimOutcome>;
+
   /** Gives a claim back (the mail was certainly not sent). A no-op if it is not held. */
   abstract releaseActivationMailClaim(username: string, claimId: string): Promise<void>;
 
   /**
-   * NONE → MAIL_SENT, only for the holder of the claim; clears the claim.
+   * NONE → MAIL_SENT, only for the holder of the claim; clears the claim and closes the
+   * open request.
    * @returns false when the claim is no longer held or the status is no longer NONE
    */
   abstract markMailSent(username: string, claimId: string, sentAt: string): Promise<boolean>;
 
   /**
+   * Closes an active account's open request whose notice went out, only for the holder of
+   * the claim.
+   * @returns false when the claim is no longer held
+   */
+  abstract markNoticeSent(username: string, claimId: string): Promise<boolean>;
+
+  /**
    * NONE or MAIL_SENT → DONE, only while `tokenHash` is the stored hash and has not
-   * expired at `now`, and the account has not expired as pending. Removes the expiry of
+   * expired at `now`, and the account has not expired as pending. Closes the open request
+   * and any send claim. Removes the expiry of
    * the user and of its e-mail claim together: an active account stays. `user` is the
    * record as the caller read it (its `expiresAt` says whether there is a claim to keep).
    * @returns false when any of that does not hold (any more)

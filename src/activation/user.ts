@@ -1,4 +1,5 @@
 import { ActivationStatus } from './activation-status';
+import type { MailRequestKind } from './mail-request';
 
 /** A user as stored in the `User` table. `passwordHash` never leaves the server. */
 export interface UserRecord {
@@ -27,6 +28,15 @@ export interface UserRecord {
   /** ISO-8601 instant; after it another attempt may take the claim over. */
   readonly mailClaimExpiresAt?: string;
   readonly activationMailSentAt?: string;
+  /**
+   * The open mail request (see mail-request.ts): set by the write that asks for a mail,
+   * removed by the write that records it sent, and by activation. Its stream record starts
+   * the execution named after it.
+   */
+  readonly mailRequestId?: string;
+  readonly mailRequestKind?: MailRequestKind;
+  /** ISO-8601: when a sign-up attempt on this active account last asked for a notice. */
+  readonly signUpNoticeRequestedAt?: string;
   readonly activatedAt?: string;
   /**
    * Epoch seconds: a pending account (NONE, MAIL_SENT) is gone from then on, and DynamoDB's

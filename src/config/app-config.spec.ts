@@ -80,6 +80,7 @@ describe('loadConfig', () => {
               windowSeconds: 86_400,
               lockSeconds: 86_400,
             },
+            'mail-address': { key: 'address', limit: 20, windowSeconds: 3600, lockSeconds: 3600 },
           },
         },
       });
@@ -125,6 +126,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_ACTIVATE_PER_ACCOUNT: '7/20m',
       RATE_LIMIT_MAIL_COOLDOWN: '1/90s',
       RATE_LIMIT_MAIL_PER_DAY: '4/1d',
+      RATE_LIMIT_MAIL_PER_ADDRESS: '10/1h',
     });
 
     expect(config).toEqual({
@@ -182,6 +184,7 @@ describe('loadConfig', () => {
           'activate-account': { key: 'account', limit: 14, windowSeconds: 1200, lockSeconds: 1200 },
           'mail-cooldown': { key: 'identifier', limit: 2, windowSeconds: 90, lockSeconds: 90 },
           'mail-daily': { key: 'identifier', limit: 8, windowSeconds: 86_400, lockSeconds: 86_400 },
+          'mail-address': { key: 'address', limit: 20, windowSeconds: 3600, lockSeconds: 3600 },
         },
       },
     });

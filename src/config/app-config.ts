@@ -154,6 +154,9 @@ class EnvironmentVariables {
   @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
   RATE_LIMIT_MAIL_PER_DAY = RATE_LIMIT_DEFAULTS['mail-daily'].value;
 
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_MAIL_PER_ADDRESS = RATE_LIMIT_DEFAULTS['mail-address'].value;
+
   @Transform(toInt)
   @Min(60)
   @Max(30 * 24 * 3600)

@@ -6,6 +6,7 @@ import { Module } from '@nestjs/common';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   AccountActivationService,
+  ActivationMailRequestService,
   Argon2idPasswordHasher,
   Clock,
   PasswordHasher,
@@ -16,6 +17,7 @@ import {
 } from '../activation';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ActivationController } from './activation/activation.controller';
+import { ActivationMailController } from './activation/activation-mail.controller';
 import { AuthController } from './auth.controller';
 import { DynamoDbUserStore } from './persistence/dynamodb-user-store';
 import { DynamoDbSessionStore } from './sessions/dynamodb-session-store';
@@ -25,7 +27,7 @@ import { SessionGuard } from './sessions/session.guard';
 import { UsersController } from './users.controller';
 
 @Module({
-  controllers: [UsersController, AuthController, ActivationController],
+  controllers: [UsersController, AuthController, ActivationController, ActivationMailController],
   providers: [
     { provide: Clock, useClass: SystemClock },
     { provide: PasswordHasher, useFactory: () => new Argon2idPasswordHasher() },
@@ -71,6 +73,12 @@ import { UsersController } from './users.controller';
       inject: [UserStore, Clock, PasswordHasher],
       useFactory: (store: UserStore, clock: Clock, hasher: PasswordHasher) =>
         new AccountActivationService(store, clock, hasher),
+    },
+    {
+      provide: ActivationMailRequestService,
+      inject: [UserStore, Clock],
+      useFactory: (store: UserStore, clock: Clock) =>
+        new ActivationMailRequestService(store, clock),
     },
     SessionGuard,
   ],

@@ -375,7 +375,8 @@ describe('sign-in and sessions', () => {
 
       const response = await request(other.http)
         .post('/users')
-        .send(newRegistration({ username: user.username }));
+        // Another password: with the account's own, a pending username is the typo fix.
+        .send(newRegistration({ username: user.username, password: 'another password 123' }));
 
       expectApiError(response, 409, 'USERNAME_TAKEN');
     });

@@ -1,8 +1,8 @@
 /**
  * An abandoned sign-up, end to end over the real pipeline: once it has expired, a new
- * registration of its username gets its own activation mail (the old user item is
- * deleted first, so the new one is an INSERT on the stream), and that link activates
- * with the new password. One mail per registration. A 2 s PENDING_ACCOUNT_TTL_SECONDS.
+ * registration of its username gets its own activation mail (the new user overwrites
+ * the old item: a MODIFY on the stream, whose new mail request starts the mail), and that
+ * link activates with the new password. One mail per registration. A 2 s PENDING_ACCOUNT_TTL_SECONDS.
  */
 import type { Server } from 'node:http';
 import request from 'supertest';

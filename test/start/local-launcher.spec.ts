@@ -164,7 +164,11 @@ describe('npm start (local launcher)', () => {
       const banner = await second.waitForBanner();
 
       // Act
-      const again = await httpJson(baseUrl, 'POST', '/users', ANN);
+      // Another password: with ANN's own, a pending username is the typo fix (201).
+      const again = await httpJson(baseUrl, 'POST', '/users', {
+        ...ANN,
+        password: 'another password 123',
+      });
 
       // Assert
       expect(banner).not.toContain('Created tables');

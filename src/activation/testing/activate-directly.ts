@@ -8,7 +8,7 @@ export interface ClaimedToken {
 
 /**
  * Gives a NONE user a live activation token through the store's own conditional write,
- * as the mail step does (without the mail).
+ * as the mail step of its open request does (without the mail).
  */
 export async function claimTokenDirectly(
   store: UserStore,
@@ -17,7 +17,10 @@ export async function claimTokenDirectly(
 ): Promise<ClaimedToken> {
   const minted = mintActivationToken();
   const claimId = `test-${minted.hash.slice(0, 12)}`;
+  // For the user's open mail request, as the execution it started would.
+  const requestId = (await store.findByUsername(username))?.mailRequestId;
   const claim = await store.claimActivationMail(username, {
+    ...(requestId === undefined ? {} : { requestId }),
     claimId,
     tokenHash: minted.hash,
     tokenExpiresAt: times.tokenExpiresAt.toISOString(),

@@ -1,17 +1,29 @@
 import {
+  type AccountNoticeClaim,
   type ActivationMailClaim,
   ActivationStatus,
   type ClaimOutcome,
+  type EmailClaim,
   EmailTakenError,
   emailKey,
   isExpiredPending,
   legacyEmailKeys,
+  type MailRequest,
+  MailRequestKind,
+  type Replaced,
   type UserRecord,
   UsernameTakenError,
   UserStore,
 } from '..';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const CLOSED_REQUEST = {
+  mailClaimId: undefined,
+  mailClaimExpiresAt: undefined,
+  mailRequestId: undefined,
+  mailRequestKind: undefined,
+} as const;
 
 /**
  * The UserStore port in memory, for tests of the core. It keeps the real store's contract:
@@ -25,21 +37,116 @@ export class InMemoryUserStore extends UserStore {
   /** email key → username (and the pending account's expiry), like the UserEmail table. */
   private readonly emailClaims = new Map<string, { username: string; expiresAt?: number }>();
 
-  async create(user: UserRecord): Promise<void> {
+  async create(user: UserRecord, replacing?: Replaced): Promise<void> {
     const now = new Date(user.createdAt);
     const existing = this.users.get(user.username);
     if (existing && !isExpiredPending(existing, now)) throw new UsernameTakenError(user.username);
-    const key = emailKey(user.email);
-    const claim = this.emailClaims.get(key);
-    const claimLive =
-      claim !== undefined &&
-      (claim.expiresAt === undefined || claim.expiresAt * 1000 > now.getTime());
+    this.checkNewClaim(user, now, replacing);
+    this.takeClaim(user, replacing);
+  }
+
+  async updatePending(previous: UserRecord, next: UserRecord, replacing?: Replaced): Promise<void> {
+    const now = new Date(next.createdAt);
+    const stored = this.users.get(previous.username);
+    if (
+      !stored ||
+      stored.passwordHash !== previous.passwordHash ||
+      stored.email !== previous.email ||
+      stored.activationStatus === ActivationStatus.DONE ||
+      isExpiredPending(stored, now)
+    ) {
+      throw new UsernameTakenError(next.username);
+    }
+    const oldKey = emailKey(previous.email);
+    if (oldKey === emailKey(next.email)) {
+      const claim = this.emailClaims.get(oldKey);
+      if (claim && claim.username !== previous.username) throw new EmailTakenError();
+    } else {
+      const old = this.emailClaims.get(oldKey);
+      if (old && old.username !== previous.username) throw new EmailTakenError();
+      this.checkNewClaim(next, now, replacing);
+      this.emailClaims.delete(oldKey);
+    }
+    this.takeClaim(next, replacing);
+  }
+
+  /** The conditions `create` and `updatePending` put on a new address's claim. */
+  private checkNewClaim(user: UserRecord, now: Date, replacing?: Replaced): void {
+    const claim = this.emailClaims.get(emailKey(user.email));
+    const free = replacing
+      ? claim?.username === replacing.username &&
+        this.users.get(replacing.username)?.activationStatus !== ActivationStatus.DONE &&
+        this.users.has(replacing.username)
+      : claim === undefined ||
+        claim.username === user.username ||
+        (claim.expiresAt !== undefined && claim.expiresAt * 1000 <= now.getTime());
     // Claims under an old key come from before pending accounts expired: always live.
-    if (claimLive || legacyEmailKeys(user.email).some((old) => this.emailClaims.has(old))) {
+    if (!free || legacyEmailKeys(user.email).some((old) => this.emailClaims.has(old))) {
       throw new EmailTakenError();
     }
+  }
+
+  private takeClaim(user: UserRecord, replacing?: Replaced): void {
+    if (replacing) this.users.delete(replacing.username);
     this.users.set(user.username, { ...user });
-    this.emailClaims.set(key, { username: user.username, expiresAt: user.expiresAt });
+    this.emailClaims.set(emailKey(user.email), {
+      username: user.username,
+      ...(user.expiresAt === undefined ? {} : { expiresAt: user.expiresAt }),
+    });
+  }
+
+  async findEmailClaim(email: string): Promise<EmailClaim | undefined> {
+    const claim = this.emailClaims.get(emailKey(email));
+    return claim ? { ...claim } : undefined;
+  }
+
+  async requestMail(username: string, request: MailRequest, now: string): Promise<boolean> {
+    const user = this.users.get(username);
+    if (!user) return false;
+    const open = { mailRequestId: request.id, mailRequestKind: request.kind };
+    const noClaim = { mailClaimId: undefined, mailClaimExpiresAt: undefined };
+    if (request.kind !== MailRequestKind.ACTIVATION) {
+      if (user.activationStatus !== ActivationStatus.DONE) return false;
+      this.update(username, { ...open, ...noClaim });
+      return true;
+    }
+    if (user.activationStatus === ActivationStatus.DONE || isExpiredPending(user, new Date(now))) {
+      return false;
+    }
+    this.update(username, {
+      ...open,
+      ...noClaim,
+      activationStatus: ActivationStatus.NONE,
+      activationTokenHash: undefined,
+      activationTokenExpiresAt: undefined,
+    });
+    return true;
+  }
+
+  async requestSignUpNotice(
+    owner: string,
+    email: string,
+    request: MailRequest,
+    now: string,
+    quietSince: string,
+  ): Promise<'REQUESTED' | 'QUIET' | 'CHANGED'> {
+    const claim = this.emailClaims.get(emailKey(email));
+    if (claim?.username !== owner || claim.expiresAt !== undefined) return 'CHANGED';
+    const user = this.users.get(owner);
+    if (
+      user?.activationStatus !== ActivationStatus.DONE ||
+      (user.signUpNoticeRequestedAt !== undefined && user.signUpNoticeRequestedAt > quietSince)
+    ) {
+      return 'QUIET';
+    }
+    this.update(owner, {
+      mailRequestId: request.id,
+      mailRequestKind: request.kind,
+      signUpNoticeRequestedAt: now,
+      mailClaimId: undefined,
+      mailClaimExpiresAt: undefined,
+    });
+    return 'REQUESTED';
   }
 
   /**
@@ -61,18 +168,8 @@ export class InMemoryUserStore extends UserStore {
   }
 
   async claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome> {
-    const user = this.users.get(username);
-    if (!user) return { claimed: false, reason: 'NOT_FOUND' };
-    if (user.activationStatus !== ActivationStatus.NONE) {
-      return { claimed: false, reason: 'NOT_NONE' };
-    }
-    const heldByAnother =
-      user.mailClaimId !== claim.claimId &&
-      user.mailClaimExpiresAt !== undefined &&
-      user.mailClaimExpiresAt > claim.now;
-    if (heldByAnother) {
-      return { claimed: false, reason: 'HELD' };
-    }
+    const refused = this.claimRefusal(username, ActivationStatus.NONE, claim);
+    if (refused) return refused;
     this.update(username, {
       mailClaimId: claim.claimId,
       mailClaimExpiresAt: claim.leaseExpiresAt,
@@ -80,6 +177,29 @@ export class InMemoryUserStore extends UserStore {
       activationTokenExpiresAt: claim.tokenExpiresAt,
     });
     return { claimed: true };
+  }
+
+  async claimAccountNotice(username: string, claim: AccountNoticeClaim): Promise<ClaimOutcome> {
+    const refused = this.claimRefusal(username, ActivationStatus.DONE, claim);
+    if (refused) return refused;
+    this.update(username, { mailClaimId: claim.claimId, mailClaimExpiresAt: claim.leaseExpiresAt });
+    return { claimed: true };
+  }
+
+  private claimRefusal(
+    username: string,
+    status: ActivationStatus,
+    claim: { claimId: string; now: string; requestId?: string },
+  ): ClaimOutcome | undefined {
+    const user = this.users.get(username);
+    if (!user) return { claimed: false, reason: 'NOT_FOUND' };
+    if (user.activationStatus !== status) return { claimed: false, reason: 'NOT_NONE' };
+    if (user.mailRequestId !== claim.requestId) return { claimed: false, reason: 'NOT_OPEN' };
+    const heldByAnother =
+      user.mailClaimId !== claim.claimId &&
+      user.mailClaimExpiresAt !== undefined &&
+      user.mailClaimExpiresAt > claim.now;
+    return heldByAnother ? { claimed: false, reason: 'HELD' } : undefined;
   }
 
   async releaseActivationMailClaim(username: string, claimId: string): Promise<void> {
@@ -95,9 +215,17 @@ export class InMemoryUserStore extends UserStore {
     this.update(username, {
       activationStatus: ActivationStatus.MAIL_SENT,
       activationMailSentAt: sentAt,
-      mailClaimId: undefined,
-      mailClaimExpiresAt: undefined,
+      ...CLOSED_REQUEST,
     });
+    return true;
+  }
+
+  async markNoticeSent(username: string, claimId: string): Promise<boolean> {
+    const user = this.users.get(username);
+    if (user?.mailClaimId !== claimId || user.activationStatus !== ActivationStatus.DONE) {
+      return false;
+    }
+    this.update(username, CLOSED_REQUEST);
     return true;
   }
 
@@ -120,8 +248,7 @@ export class InMemoryUserStore extends UserStore {
     this.update(username, {
       activationStatus: ActivationStatus.DONE,
       activatedAt: now,
-      mailClaimId: undefined,
-      mailClaimExpiresAt: undefined,
+      ...CLOSED_REQUEST,
       expiresAt: undefined,
     });
     const claim = this.emailClaims.get(emailKey(email));

@@ -8,8 +8,10 @@ import {
   type ActivationMailClaim,
   ActivationStatus,
   EmailTakenError,
+  MailRequestKind,
   UsernameTakenError,
   mintActivationToken,
+  newMailRequest,
   type UserRecord,
   type UserStore,
 } from '..';
@@ -216,6 +218,155 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
         await expect(
           store.create({ ...user, ...later, username: `${user.username}-2` }),
         ).rejects.toBeInstanceOf(EmailTakenError);
+      });
+    });
+
+    describe('replacing a pending account (takeover, typo fix)', () => {
+      const seconds = (offset: number) => Math.floor(T0 / 1000) + offset;
+
+      it("takes a pending account's address over: that account is gone, the claim is the newcomer's", async () => {
+        const squatter = await newUser({ expiresAt: seconds(600) });
+        const owner = { ...squatter, username: `${squatter.username}-owner`, createdAt: at(0) };
+
+        await store.create(owner, { username: squatter.username });
+
+        await expect(store.findByUsername(squatter.username)).resolves.toBeUndefined();
+        await expect(store.findEmailClaim(owner.email)).resolves.toEqual({
+          username: owner.username,
+          expiresAt: seconds(600),
+        });
+      });
+
+      it('refuses a takeover once the account is active, or when the claim is no longer its', async () => {
+        const { user, tokenHash } = await mailedUser();
+        await store.activate(user, tokenHash, at(2));
+        const other = await newUser({ expiresAt: seconds(600) });
+
+        await expect(
+          store.create(
+            { ...user, username: `${user.username}-x`, createdAt: at(3) },
+            { username: user.username },
+          ),
+        ).rejects.toBeInstanceOf(EmailTakenError);
+        await expect(
+          store.create(
+            { ...user, username: `${user.username}-y`, createdAt: at(3) },
+            { username: other.username },
+          ),
+        ).rejects.toBeInstanceOf(EmailTakenError);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.DONE,
+        });
+        expect(await hasAnyItem(`${user.username}-x`)).toBe(false);
+        await expect(store.findByUsername(other.username)).resolves.toBeDefined();
+      });
+
+      it('moves a pending account to a new address (the typo fix): the old address is free, the token gone', async () => {
+        const { user } = await mailedUser();
+        const before = (await store.findByUsername(user.username))!;
+        const request = newMailRequest(MailRequestKind.ACTIVATION);
+        const { activationTokenHash: _hash, activationTokenExpiresAt: _end, ...kept } = before;
+        const next = {
+          ...kept,
+          email: `fixed-${user.email}`,
+          activationStatus: ActivationStatus.NONE,
+          createdAt: at(5),
+          mailRequestId: request.id,
+          mailRequestKind: request.kind,
+        };
+
+        await store.updatePending(before, next);
+
+        const after = await store.findByUsername(user.username);
+        expect(after).toMatchObject({ email: next.email, mailRequestId: request.id });
+        expect(after?.activationTokenHash).toBeUndefined();
+        await expect(store.findEmailClaim(user.email)).resolves.toBeUndefined();
+        await expect(store.findEmailClaim(next.email)).resolves.toMatchObject({
+          username: user.username,
+        });
+        // Once changed, the account no longer is what `before` read: a second fix is refused.
+        await expect(store.updatePending(before, next)).rejects.toBeInstanceOf(UsernameTakenError);
+      });
+    });
+
+    describe('mail requests', () => {
+      it('a resend of a pending account: back to NONE, token and claim gone, the new request open', async () => {
+        const { user } = await mailedUser();
+        const request = newMailRequest(MailRequestKind.ACTIVATION);
+
+        await expect(store.requestMail(user.username, request, at(10))).resolves.toBe(true);
+
+        const after = await store.findByUsername(user.username);
+        expect(after).toMatchObject({
+          activationStatus: ActivationStatus.NONE,
+          mailRequestId: request.id,
+          mailRequestKind: MailRequestKind.ACTIVATION,
+        });
+        expect(after?.activationTokenHash).toBeUndefined();
+        // An execution of an older request cannot claim; the open one can.
+        const { hash } = mintActivationToken();
+        await expect(
+          store.claimActivationMail(user.username, {
+            ...claimAt(11, 'old', hash),
+            requestId: 'other',
+          }),
+        ).resolves.toEqual({ claimed: false, reason: 'NOT_OPEN' });
+        await expect(
+          store.claimActivationMail(user.username, {
+            ...claimAt(11, 'new', hash),
+            requestId: request.id,
+          }),
+        ).resolves.toEqual({ claimed: true });
+        await expect(store.markMailSent(user.username, 'new', at(12))).resolves.toBe(true);
+        expect((await store.findByUsername(user.username))?.mailRequestId).toBeUndefined();
+      });
+
+      it('an active account takes notices only, and its notice is claimed and closed once', async () => {
+        const { user, tokenHash } = await mailedUser();
+        await store.activate(user, tokenHash, at(2));
+        const wrongKind = newMailRequest(MailRequestKind.ACTIVATION);
+        const request = newMailRequest(MailRequestKind.ALREADY_ACTIVE);
+
+        await expect(store.requestMail(user.username, wrongKind, at(3))).resolves.toBe(false);
+        await expect(store.requestMail(user.username, request, at(3))).resolves.toBe(true);
+        const claim = { claimId: 'n1', requestId: request.id, leaseExpiresAt: at(60), now: at(4) };
+
+        await expect(store.claimAccountNotice(user.username, claim)).resolves.toEqual({
+          claimed: true,
+        });
+        await expect(
+          store.claimAccountNotice(user.username, { ...claim, claimId: 'n2' }),
+        ).resolves.toEqual({ claimed: false, reason: 'HELD' });
+        await expect(store.markNoticeSent(user.username, 'n1')).resolves.toBe(true);
+        await expect(store.markNoticeSent(user.username, 'n1')).resolves.toBe(false);
+        await expect(
+          store.claimAccountNotice(user.username, { ...claim, claimId: 'n3', now: at(100) }),
+        ).resolves.toEqual({ claimed: false, reason: 'NOT_OPEN' });
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          activationStatus: ActivationStatus.DONE,
+        });
+      });
+
+      it("a sign-up notice: only on the address's active owner, and once per quiet period", async () => {
+        const { user, tokenHash } = await mailedUser();
+        await store.activate(user, tokenHash, at(2));
+        // A pending account's claim has an expiry; one without counts as an active account's.
+        const pending = await newUser({ expiresAt: Math.floor(T0 / 1000) + 600 });
+        const notice = () => newMailRequest(MailRequestKind.SIGN_UP_ATTEMPT);
+
+        const outcomes = [
+          await store.requestSignUpNotice(user.username, user.email, notice(), at(10), at(-3600)),
+          await store.requestSignUpNotice(user.username, user.email, notice(), at(20), at(-3580)),
+          await store.requestSignUpNotice(user.username, user.email, notice(), at(3700), at(100)),
+          await store.requestSignUpNotice(pending.username, pending.email, notice(), at(10), at(0)),
+        ];
+
+        expect(outcomes).toEqual(['REQUESTED', 'QUIET', 'REQUESTED', 'CHANGED']);
+        await expect(store.findByUsername(user.username)).resolves.toMatchObject({
+          mailRequestKind: MailRequestKind.SIGN_UP_ATTEMPT,
+          signUpNoticeRequestedAt: at(3700),
+        });
+        expect((await store.findByUsername(pending.username))?.mailRequestKind).toBeUndefined();
       });
     });
 

@@ -41,6 +41,7 @@ export const RATE_LIMIT_NAMES = [
   'activate-account',
   'mail-cooldown',
   'mail-daily',
+  'mail-address',
 ] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 
@@ -54,6 +55,7 @@ export const RATE_LIMIT_VARIABLES: Readonly<Record<RateLimitName, string>> = {
   'activate-account': 'RATE_LIMIT_ACTIVATE_PER_ACCOUNT',
   'mail-cooldown': 'RATE_LIMIT_MAIL_COOLDOWN',
   'mail-daily': 'RATE_LIMIT_MAIL_PER_DAY',
+  'mail-address': 'RATE_LIMIT_MAIL_PER_ADDRESS',
 };
 
 /** What each limit counts, and its default as `<limit>/<window>`. */
@@ -74,6 +76,8 @@ export const RATE_LIMIT_DEFAULTS: Readonly<
   // The shared budget of every mail a client can ask for (resend, password reset).
   'mail-cooldown': { key: 'identifier', value: '1/1m' },
   'mail-daily': { key: 'identifier', value: '5/1d' },
+  // One address asking mail for many identifiers (each within its own budget).
+  'mail-address': { key: 'address', value: '20/1h' },
 };
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;

@@ -12,6 +12,7 @@ import { ApiErrorsFilter } from '../../platform/api-errors.filter';
 import { answersErrorsWithPage } from './answer-format';
 import {
   invalidLinkPage,
+  type Page,
   sendPage,
   setPrivacyHeaders,
   tooManyAttemptsPage,
@@ -21,6 +22,11 @@ import {
 @Catch()
 export class ActivationPagesFilter extends ApiErrorsFilter {
   private readonly pageLogger = new Logger(ActivationPagesFilter.name);
+
+  /** `clientErrorPage`: what a browser sees for any 4xx but 429 (by default the invalid-link page). */
+  constructor(private readonly clientErrorPage: () => Page = invalidLinkPage) {
+    super();
+  }
 
   override catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -39,7 +45,7 @@ export class ActivationPagesFilter extends ApiErrorsFilter {
       return;
     }
     if (statusCode < 500) {
-      sendPage(response, invalidLinkPage());
+      sendPage(response, this.clientErrorPage());
       return;
     }
     this.pageLogger.error({ err: exception, code }, 'activation request failed');

@@ -20,8 +20,9 @@ const STYLE = [
   'button:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}',
   'code{font-size:.95em}',
   'label{display:block;margin:0 0 .35rem;font-weight:600}',
-  'input[type=password]{box-sizing:border-box;width:100%;margin:0 0 1.25rem;padding:.6rem .75rem;font:inherit;border:1px solid #9aa5b1;border-radius:6px}',
-  'input[type=password]:focus-visible{outline:3px solid #93c5fd;outline-offset:1px}',
+  'input[type=password],input[type=email]{box-sizing:border-box;width:100%;margin:0 0 1.25rem;padding:.6rem .75rem;font:inherit;border:1px solid #9aa5b1;border-radius:6px}',
+  'input[type=password]:focus-visible,input[type=email]:focus-visible{outline:3px solid #93c5fd;outline-offset:1px}',
+  'h2{margin:1.75rem 0 .75rem;font-size:1.15rem}',
   '.problem{padding:.6rem .8rem;border-radius:6px;background:#fef2f2;color:#991b1b}',
   '.brand{margin:0 0 1.5rem;color:#52606d;font-size:.9rem;letter-spacing:.04em;text-transform:uppercase}',
 ].join('');
@@ -148,7 +149,44 @@ export function invalidLinkPage(): Page {
     title: 'This link is not valid',
     body: `<h1>This activation link is not valid or has expired</h1>
 <p>Activation links work for a limited time, and only the link in the most recent activation mail works. Check that you opened the whole link from that mail.</p>
-<p>If your account is already active, you can simply sign in.</p>`,
+<p>If your account is already active, you can simply sign in.</p>
+<h2>Get a new activation mail</h2>
+${RESEND_FORM}`,
+  };
+}
+
+/**
+ * The resend form. Its action is relative: next to the activation page (`/activate` →
+ * `/activation-mail`), under whatever path prefix the deployment has.
+ */
+const RESEND_FORM = `<form method="post" action="activation-mail">
+<label for="email">Your e-mail address</label>
+<input id="email" type="email" name="email" autocomplete="email" required maxlength="320">
+<button type="submit">Send a new activation mail</button>
+</form>`;
+
+/** The message the resend form shows again after a value that is no e-mail address. */
+export const INVALID_IDENTIFIER_PROBLEM = 'Please enter the e-mail address you registered with.';
+
+/** The resend form on its own: shown again (400) after a value that failed validation. */
+export function resendFormPage(problem: string): Page {
+  return {
+    status: 400,
+    title: 'Get a new activation mail',
+    body: `<h1>Get a new activation mail</h1>
+<p class="problem" role="alert">${escapeHtml(problem)}</p>
+${RESEND_FORM}`,
+  };
+}
+
+/** After a resend request (202), the same page whatever the account. */
+export function activationMailRequestedPage(): Page {
+  return {
+    status: 202,
+    title: 'Check your inbox',
+    body: `<h1>Check your inbox</h1>
+<p>If an account with this address is waiting for activation, a new activation mail is on its way. Only the link in the newest mail works; older links no longer do.</p>
+<p>If the account is already active, the mail says so: you can simply sign in.</p>`,
   };
 }
 

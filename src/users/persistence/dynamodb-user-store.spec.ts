@@ -94,17 +94,21 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
           Put: {
             TableName: 'User',
             Item: alice,
-            ConditionExpression: 'attribute_not_exists(#key)',
+            // Free, or a pending account past its expiry.
+            ConditionExpression:
+              'attribute_not_exists(#key) OR (activationStatus <> :done AND expiresAt <= :now)',
             ExpressionAttributeNames: { '#key': 'username' },
+            ExpressionAttributeValues: { ':done': 'DONE', ':now': now },
           },
         },
         {
           Put: {
             TableName: 'UserEmail',
             Item: { email: 'alice@example.org', username: 'alice' },
-            ConditionExpression: 'attribute_not_exists(#key) OR expiresAt <= :now',
+            ConditionExpression:
+              'attribute_not_exists(#key) OR expiresAt <= :now OR username = :self',
             ExpressionAttributeNames: { '#key': 'email' },
-            ExpressionAttributeValues: { ':now': now },
+            ExpressionAttributeValues: { ':now': now, ':self': 'alice' },
           },
         },
       ]);
@@ -121,9 +125,13 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
           Put: {
             TableName: 'UserEmail',
             Item: { email: 'alice@xn--bcher-kva.example', username: 'alice' },
-            ConditionExpression: 'attribute_not_exists(#key) OR expiresAt <= :now',
+            ConditionExpression:
+              'attribute_not_exists(#key) OR expiresAt <= :now OR username = :self',
             ExpressionAttributeNames: { '#key': 'email' },
-            ExpressionAttributeValues: { ':now': Date.parse(alice.createdAt) / 1000 },
+            ExpressionAttributeValues: {
+              ':now': Date.parse(alice.createdAt) / 1000,
+              ':self': 'alice',
+            },
           },
         },
         ...['alice@\u{1D41B}\u00fccher.example', 'alice@b\u00fccher.example'].map((key) => ({
@@ -421,7 +429,7 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
       );
       const sent = outcomes.filter((outcome) => typeof outcome === 'object' && outcome.sent);
       expect(sent).toEqual([
-        { sent: true, claimId: expect.any(String), sentAt: NOW.toISOString() },
+        { sent: true, claimId: expect.any(String), sentAt: NOW.toISOString(), notice: false },
       ]);
       expect(
         outcomes.filter((outcome) => outcome === 'ActivationMailInProgressError'),

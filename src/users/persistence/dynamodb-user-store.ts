@@ -3,8 +3,10 @@
  * and a Lambda can build it by hand.
  *
  * Uniqueness of username and email is enforced by DynamoDB itself: the user item and the
- * email-claim item are written in one transaction, each with `attribute_not_exists`, so
- * two racing registrations can never both win and a failed one leaves nothing behind.
+ * email-claim item are written in one transaction, each conditioned on being free (absent
+ * or expired) or, for a takeover, on still being the replaced pending account's, whose
+ * item the same transaction deletes; so two racing registrations can never both hold one
+ * name or address, and a failed one leaves nothing behind.
  * Claims written before the key became the delivery address (`emailKey`) are stored under
  * their old key: the same transaction checks that no claim exists under the old keys of
  * the new address either (`legacyEmailKeys`; none for most, since for an ASCII address
@@ -15,7 +17,6 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import {
-  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -23,13 +24,19 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
+  type AccountNoticeClaim,
   type ActivationMailClaim,
   ActivationStatus,
   type ClaimOutcome,
+  type EmailClaim,
   EmailTakenError,
   emailKey,
   isActivationStatus,
+  isMailRequestKind,
   legacyEmailKeys,
+  type MailRequest,
+  MailRequestKind,
+  type Replaced,
   StoreBusyError,
   UsernameTakenError,
   type UserRecord,
@@ -47,6 +54,12 @@ export class CorruptUserItemError extends Error {
 }
 
 const MAX_TRANSACTION_ATTEMPTS = 6;
+
+/** No live send claim, or the caller's own (the SDK's retry of this very write after a lost answer). */
+const FREE_CLAIM =
+  '(attribute_not_exists(mailClaimExpiresAt) OR mailClaimExpiresAt <= :now OR mailClaimId = :claimId)';
+/** The attributes of an open mail request and its send claim, removed when it is done. */
+const OPEN_REQUEST = 'mailClaimId, mailClaimExpiresAt, mailRequestId, mailRequestKind';
 const CONDITION_FAILED = 'ConditionalCheckFailed';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,79 +76,235 @@ export class DynamoDbUserStore extends UserStore {
     super();
   }
 
-  async create(user: UserRecord): Promise<void> {
-    // A pending account (and its claim) past its expiry counts as absent, whatever
-    // DynamoDB's TTL has not deleted yet. Its claim is overwritten in the transaction; its
-    // user item is deleted first (below), so that the new user is an INSERT on the stream,
-    // the one record that starts an activation mail.
+  async create(user: UserRecord, replacing?: Replaced): Promise<void> {
+    // A pending account past its expiry counts as absent, whatever DynamoDB's TTL has not
+    // deleted yet: its user item is overwritten (a MODIFY on the stream, which the new
+    // request id makes start the activation mail) and so is its claim.
     const now = Math.floor(Date.parse(user.createdAt) / 1000);
-    const command = new TransactWriteCommand({
-      TransactItems: [
-        {
-          Put: {
-            TableName: this.tables.users,
-            Item: { ...user },
-            ConditionExpression: 'attribute_not_exists(#key)',
-            ExpressionAttributeNames: { '#key': USER_KEY },
-          },
-        },
-        {
-          Put: {
-            TableName: this.tables.userEmails,
-            Item: {
-              [USER_EMAIL_KEY]: emailKey(user.email),
-              username: user.username,
-              ...(user.expiresAt === undefined ? {} : { expiresAt: user.expiresAt }),
+    const refused = await this.transact(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tables.users,
+              Item: { ...user },
+              ConditionExpression:
+                'attribute_not_exists(#key) OR (activationStatus <> :done AND expiresAt <= :now)',
+              ExpressionAttributeNames: { '#key': USER_KEY },
+              ExpressionAttributeValues: { ':done': ActivationStatus.DONE, ':now': now },
             },
-            // A claim of an active account has no expiresAt, so it never passes.
-            ConditionExpression: 'attribute_not_exists(#key) OR expiresAt <= :now',
-            ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
-            ExpressionAttributeValues: { ':now': now },
           },
-        },
-        ...legacyEmailKeys(user.email).map((legacyKey) => ({
-          ConditionCheck: {
-            TableName: this.tables.userEmails,
-            Key: { [USER_EMAIL_KEY]: legacyKey },
-            ConditionExpression: 'attribute_not_exists(#key)',
-            ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
-          },
-        })),
-      ],
-    });
+          ...this.emailClaimWrites(user, now, replacing),
+        ],
+      }),
+    );
+    this.throwRefusal(refused, user.username);
+  }
 
-    let refused = await this.transact(command);
-    // Taken, unless by a pending account past its expiry: delete it as TTL would, and try
-    // once more (someone quicker may still take the name: then 409).
-    if (
-      refused?.[0] === CONDITION_FAILED &&
-      (await this.deleteExpiredPending(user.username, now))
-    ) {
-      refused = await this.transact(command);
-    }
+  async updatePending(previous: UserRecord, next: UserRecord, replacing?: Replaced): Promise<void> {
+    const now = Math.floor(Date.parse(next.createdAt) / 1000);
+    const sameKey = emailKey(previous.email) === emailKey(next.email);
+    const claimWrites = sameKey
+      ? [this.ownClaimPut(next)]
+      : [
+          {
+            Delete: {
+              TableName: this.tables.userEmails,
+              Key: { [USER_EMAIL_KEY]: emailKey(previous.email) },
+              ConditionExpression: 'attribute_not_exists(#key) OR username = :username',
+              ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
+              ExpressionAttributeValues: { ':username': previous.username },
+            },
+          },
+          ...this.emailClaimWrites(next, now, replacing),
+        ];
+    const refused = await this.transact(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tables.users,
+              Item: { ...next },
+              // Still the account whose password the caller verified, still pending.
+              ConditionExpression:
+                'passwordHash = :hash AND email = :email AND activationStatus IN (:none, :sent) ' +
+                'AND (attribute_not_exists(expiresAt) OR expiresAt > :now)',
+              ExpressionAttributeValues: {
+                ':hash': previous.passwordHash,
+                ':email': previous.email,
+                ':none': ActivationStatus.NONE,
+                ':sent': ActivationStatus.MAIL_SENT,
+                ':now': now,
+              },
+            },
+          },
+          ...claimWrites,
+        ],
+      }),
+    );
+    this.throwRefusal(refused, next.username);
+  }
+
+  /** One reason per item, the user's first: its refusal is a taken username, any other an address. */
+  private throwRefusal(refused: (string | undefined)[] | undefined, username: string): void {
     if (!refused) return;
-    // One reason per item, in order: the user, the email claim, the old-key checks.
     const [userReason, ...emailReasons] = refused;
-    if (userReason === CONDITION_FAILED) throw new UsernameTakenError(user.username);
+    if (userReason === CONDITION_FAILED) throw new UsernameTakenError(username);
     if (emailReasons.includes(CONDITION_FAILED)) throw new EmailTakenError();
   }
 
-  /** Deletes the user item if it is a pending account expired at `now` (epoch seconds). */
-  private async deleteExpiredPending(username: string, now: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tables.users,
-          Key: { [USER_KEY]: username },
-          ConditionExpression: 'activationStatus <> :done AND expiresAt <= :now',
-          ExpressionAttributeValues: { ':done': ActivationStatus.DONE, ':now': now },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+  /** A pending account's claim on an address it already holds, with its new expiry. */
+  private ownClaimPut(user: UserRecord) {
+    return {
+      Put: {
+        TableName: this.tables.userEmails,
+        Item: this.claimItem(user),
+        ConditionExpression: 'attribute_not_exists(#key) OR username = :username',
+        ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
+        ExpressionAttributeValues: { ':username': user.username },
+      },
+    };
+  }
+
+  private claimItem(user: UserRecord) {
+    return {
+      [USER_EMAIL_KEY]: emailKey(user.email),
+      username: user.username,
+      ...(user.expiresAt === undefined ? {} : { expiresAt: user.expiresAt }),
+    };
+  }
+
+  /**
+   * The claim on a new address: free (absent or expired), or held by the pending account
+   * `replacing`, which is deleted in the same transaction while it is still pending; and
+   * no claim under the address's old keys.
+   */
+  private emailClaimWrites(user: UserRecord, now: number, replacing?: Replaced) {
+    const claim = replacing
+      ? {
+          // A claim of an active account has no expiresAt, so it never passes.
+          ConditionExpression: 'username = :replaced',
+          ExpressionAttributeValues: { ':replaced': replacing.username },
+        }
+      : {
+          // Or a stale claim of the registrant's own username: the user item written in the
+          // same transaction is conditioned on that username being free or expired.
+          ConditionExpression:
+            'attribute_not_exists(#key) OR expiresAt <= :now OR username = :self',
+          ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
+          ExpressionAttributeValues: { ':now': now, ':self': user.username },
+        };
+    return [
+      { Put: { TableName: this.tables.userEmails, Item: this.claimItem(user), ...claim } },
+      ...(replacing
+        ? [
+            {
+              Delete: {
+                TableName: this.tables.users,
+                Key: { [USER_KEY]: replacing.username },
+                ConditionExpression: 'activationStatus <> :done',
+                ExpressionAttributeValues: { ':done': ActivationStatus.DONE },
+              },
+            },
+          ]
+        : []),
+      ...legacyEmailKeys(user.email).map((legacyKey) => ({
+        ConditionCheck: {
+          TableName: this.tables.userEmails,
+          Key: { [USER_EMAIL_KEY]: legacyKey },
+          ConditionExpression: 'attribute_not_exists(#key)',
+          ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
+        },
+      })),
+    ];
+  }
+
+  async findEmailClaim(email: string): Promise<EmailClaim | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tables.userEmails,
+        Key: { [USER_EMAIL_KEY]: emailKey(email) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item || typeof Item.username !== 'string') return undefined;
+    const expiresAt = Number.isSafeInteger(Item.expiresAt) ? (Item.expiresAt as number) : undefined;
+    return { username: Item.username, ...(expiresAt === undefined ? {} : { expiresAt }) };
+  }
+
+  async requestMail(username: string, request: MailRequest, now: string): Promise<boolean> {
+    const values = { ':id': request.id, ':kind': request.kind };
+    if (request.kind !== MailRequestKind.ACTIVATION) {
+      return this.conditionalUpdate({
+        Key: { [USER_KEY]: username },
+        UpdateExpression:
+          'SET mailRequestId = :id, mailRequestKind = :kind REMOVE mailClaimId, mailClaimExpiresAt',
+        ConditionExpression: 'activationStatus = :done',
+        ExpressionAttributeValues: { ...values, ':done': ActivationStatus.DONE },
+      });
     }
+    return this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression:
+        'SET activationStatus = :none, mailRequestId = :id, mailRequestKind = :kind ' +
+        'REMOVE activationTokenHash, activationTokenExpiresAt, mailClaimId, mailClaimExpiresAt',
+      ConditionExpression:
+        'activationStatus IN (:none, :sent) AND ' +
+        '(attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)',
+      ExpressionAttributeValues: {
+        ...values,
+        ':none': ActivationStatus.NONE,
+        ':sent': ActivationStatus.MAIL_SENT,
+        ':nowSeconds': Math.floor(Date.parse(now) / 1000),
+      },
+    });
+  }
+
+  async requestSignUpNotice(
+    owner: string,
+    email: string,
+    request: MailRequest,
+    now: string,
+    quietSince: string,
+  ): Promise<'REQUESTED' | 'QUIET' | 'CHANGED'> {
+    const refused = await this.transact(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tables.users,
+              Key: { [USER_KEY]: owner },
+              UpdateExpression:
+                'SET mailRequestId = :id, mailRequestKind = :kind, signUpNoticeRequestedAt = :now ' +
+                'REMOVE mailClaimId, mailClaimExpiresAt',
+              ConditionExpression:
+                'activationStatus = :done AND (attribute_not_exists(signUpNoticeRequestedAt) ' +
+                'OR signUpNoticeRequestedAt <= :quietSince)',
+              ExpressionAttributeValues: {
+                ':id': request.id,
+                ':kind': request.kind,
+                ':now': now,
+                ':quietSince': quietSince,
+                ':done': ActivationStatus.DONE,
+              },
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: this.tables.userEmails,
+              Key: { [USER_EMAIL_KEY]: emailKey(email) },
+              ConditionExpression: 'username = :owner AND attribute_not_exists(expiresAt)',
+              ExpressionAttributeValues: { ':owner': owner },
+            },
+          },
+        ],
+      }),
+    );
+    if (!refused) return 'REQUESTED';
+    // The address is still the active owner's, so the owner's condition failed: a notice
+    // was asked for recently (or the owner is a pending account from before claims
+    // expired, which this treats as active).
+    return refused[1] === CONDITION_FAILED ? 'CHANGED' : 'QUIET';
   }
 
   async findByUsername(username: string): Promise<UserRecord | undefined> {
@@ -153,20 +322,19 @@ export class DynamoDbUserStore extends UserStore {
   }
 
   async claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome> {
+    const request =
+      claim.requestId === undefined
+        ? { condition: 'attribute_not_exists(mailRequestId)', values: {} }
+        : { condition: 'mailRequestId = :requestId', values: { ':requestId': claim.requestId } };
     const claimed = await this.conditionalUpdate({
       Key: { [USER_KEY]: username },
       UpdateExpression:
         'SET mailClaimId = :claimId, mailClaimExpiresAt = :leaseEnd, ' +
         'activationTokenHash = :tokenHash, activationTokenExpiresAt = :tokenEnd',
-      ConditionExpression:
-        'attribute_exists(#key) AND activationStatus = :none AND ' +
-        '(attribute_not_exists(mailClaimExpiresAt) OR mailClaimExpiresAt <= :now ' +
-        // The same claim again: the SDK's retry of this very write after its first answer
-        // was lost (a stall). Without this, that retry finds its own claim and waits out
-        // the lease.
-        'OR mailClaimId = :claimId)',
+      ConditionExpression: `attribute_exists(#key) AND activationStatus = :none AND ${request.condition} AND ${FREE_CLAIM}`,
       ExpressionAttributeNames: { '#key': USER_KEY },
       ExpressionAttributeValues: {
+        ...request.values,
         ':claimId': claim.claimId,
         ':leaseEnd': claim.leaseExpiresAt,
         ':tokenHash': claim.tokenHash,
@@ -176,12 +344,39 @@ export class DynamoDbUserStore extends UserStore {
       },
     });
     if (claimed) return { claimed: true };
-    // Which part of the condition failed: read it back (a race in between only changes
-    // which of the three refusals is reported, never whether the claim was taken).
+    return this.refusedClaim(username, ActivationStatus.NONE, claim.requestId);
+  }
+
+  async claimAccountNotice(username: string, claim: AccountNoticeClaim): Promise<ClaimOutcome> {
+    const claimed = await this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression: 'SET mailClaimId = :claimId, mailClaimExpiresAt = :leaseEnd',
+      ConditionExpression: `activationStatus = :done AND mailRequestId = :requestId AND ${FREE_CLAIM}`,
+      ExpressionAttributeValues: {
+        ':claimId': claim.claimId,
+        ':leaseEnd': claim.leaseExpiresAt,
+        ':requestId': claim.requestId,
+        ':done': ActivationStatus.DONE,
+        ':now': claim.now,
+      },
+    });
+    if (claimed) return { claimed: true };
+    return this.refusedClaim(username, ActivationStatus.DONE, claim.requestId);
+  }
+
+  /**
+   * Which part of a claim's condition failed: read it back (a race in between only changes
+   * which refusal is reported, never whether the claim was taken).
+   */
+  private async refusedClaim(
+    username: string,
+    status: ActivationStatus,
+    requestId: string | undefined,
+  ): Promise<ClaimOutcome> {
     const user = await this.findByUsername(username);
     if (!user) return { claimed: false, reason: 'NOT_FOUND' };
-    if (user.activationStatus !== ActivationStatus.NONE)
-      return { claimed: false, reason: 'NOT_NONE' };
+    if (user.activationStatus !== status) return { claimed: false, reason: 'NOT_NONE' };
+    if (user.mailRequestId !== requestId) return { claimed: false, reason: 'NOT_OPEN' };
     return { claimed: false, reason: 'HELD' };
   }
 
@@ -198,8 +393,7 @@ export class DynamoDbUserStore extends UserStore {
     return this.conditionalUpdate({
       Key: { [USER_KEY]: username },
       UpdateExpression:
-        'SET activationStatus = :sent, activationMailSentAt = :sentAt ' +
-        'REMOVE mailClaimId, mailClaimExpiresAt',
+        'SET activationStatus = :sent, activationMailSentAt = :sentAt ' + `REMOVE ${OPEN_REQUEST}`,
       ConditionExpression: 'mailClaimId = :claimId AND activationStatus = :none',
       ExpressionAttributeValues: {
         ':claimId': claimId,
@@ -207,6 +401,15 @@ export class DynamoDbUserStore extends UserStore {
         ':sentAt': sentAt,
         ':none': ActivationStatus.NONE,
       },
+    });
+  }
+
+  async markNoticeSent(username: string, claimId: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression: `REMOVE ${OPEN_REQUEST}`,
+      ConditionExpression: 'mailClaimId = :claimId AND activationStatus = :done',
+      ExpressionAttributeValues: { ':claimId': claimId, ':done': ActivationStatus.DONE },
     });
   }
 
@@ -226,8 +429,7 @@ export class DynamoDbUserStore extends UserStore {
       TableName: this.tables.users,
       Key: { [USER_KEY]: user.username },
       UpdateExpression:
-        'SET activationStatus = :done, activatedAt = :now ' +
-        'REMOVE mailClaimId, mailClaimExpiresAt, expiresAt',
+        'SET activationStatus = :done, activatedAt = :now ' + `REMOVE ${OPEN_REQUEST}, expiresAt`,
       ConditionExpression:
         'activationTokenHash = :tokenHash AND activationTokenExpiresAt > :now AND ' +
         'activationStatus IN (:none, :sent) AND ' +
@@ -325,6 +527,9 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
       return value === undefined ? [] : [[key, value]];
     }),
   );
+  const mailRequestKind = isMailRequestKind(item.mailRequestKind)
+    ? { mailRequestKind: item.mailRequestKind }
+    : {};
   const expiresAt = item.expiresAt;
   if (expiresAt !== undefined && !Number.isSafeInteger(expiresAt)) {
     throw new CorruptUserItemError(String(item.username));
@@ -338,6 +543,7 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
     activationUrlBase,
     createdAt,
     ...optional,
+    ...mailRequestKind,
     ...(expiresAt === undefined ? {} : { expiresAt: expiresAt as number }),
   };
 }
@@ -349,4 +555,6 @@ const OPTIONAL_TEXT_FIELDS = [
   'mailClaimExpiresAt',
   'activationMailSentAt',
   'activatedAt',
+  'mailRequestId',
+  'signUpNoticeRequestedAt',
 ] as const satisfies readonly (keyof UserRecord)[];

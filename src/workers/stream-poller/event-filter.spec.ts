@@ -1,7 +1,4 @@
-import {
-  INSERTS_ONLY_PATTERN,
-  USER_TABLE_TRIGGER_STREAM_SETTINGS,
-} from '../../../lambdas/stream-settings';
+import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../../../lambdas/stream-settings';
 import { compileRecordFilter } from './event-filter';
 
 const insert = { eventName: 'INSERT', dynamodb: { NewImage: { status: { S: 'NONE' } } } };
@@ -9,10 +6,36 @@ const modify = { eventName: 'MODIFY', dynamodb: { NewImage: { status: { S: 'DONE
 const remove = { eventName: 'REMOVE', dynamodb: {} };
 
 describe('compileRecordFilter', () => {
-  it("lets the user-table trigger's settings pass INSERT records only", () => {
+  it("lets the user-table trigger's settings pass INSERTs and the MODIFYs that open a mail request", () => {
     const filter = compileRecordFilter(USER_TABLE_TRIGGER_STREAM_SETTINGS.filterPatterns);
-    expect([insert, modify, remove].map(filter)).toEqual([true, false, false]);
-    expect(JSON.parse(INSERTS_ONLY_PATTERN)).toEqual({ eventName: ['INSERT'] });
+    const image = (attributes: object) => ({
+      eventName: 'MODIFY',
+      dynamodb: { NewImage: { username: { S: 'ann' }, ...attributes } },
+    });
+    const requested = image({ mailRequestId: { S: 'r1' } });
+    const claimed = image({ mailRequestId: { S: 'r1' }, mailClaimId: { S: 'c1' } });
+    const closed = image({ activationStatus: { S: 'MAIL_SENT' } });
+    const removedWithRequest = { ...requested, eventName: 'REMOVE' };
+
+    expect(
+      [insert, requested, claimed, closed, modify, remove, removedWithRequest].map(filter),
+    ).toEqual([true, true, false, false, false, false, false]);
+  });
+
+  it('matches exists rules on leaves: present for true, absent for false', () => {
+    const present = compileRecordFilter([
+      JSON.stringify({ dynamodb: { NewImage: { status: { S: [{ exists: true }] } } } }),
+    ]);
+    const absent = compileRecordFilter([
+      JSON.stringify({ dynamodb: { NewImage: { status: { S: [{ exists: false }] } } } }),
+    ]);
+    expect([insert, modify, remove].map(present)).toEqual([true, true, false]);
+    expect([insert, modify, remove].map(absent)).toEqual([false, false, true]);
+    // An object is not a leaf: `exists` on it does not match, as on AWS.
+    const onObject = compileRecordFilter([
+      JSON.stringify({ dynamodb: { NewImage: { status: [{ exists: true }] } } }),
+    ]);
+    expect(onObject(insert)).toBe(false);
   });
 
   it('matches nested keys against a list of exact values', () => {
@@ -44,6 +67,7 @@ describe('compileRecordFilter', () => {
   it.each([
     ['not JSON', '{eventName: INSERT'],
     ['a content filter', JSON.stringify({ eventName: [{ prefix: 'INS' }] })],
+    ['an exists rule that is not a boolean', JSON.stringify({ eventName: [{ exists: 'yes' }] })],
     ['an empty list', JSON.stringify({ eventName: [] })],
     ['a bare value', JSON.stringify({ eventName: 'INSERT' })],
     ['an empty pattern', '{}'],

@@ -1,0 +1,46 @@
+/**
+ * Mail requests: every mail the service sends is asked for by a write to the user's item
+ * (`mailRequestId`, `mailRequestKind`), never by calling SES. The write's stream record
+ * starts one state-machine execution named after the request id, and the mail task sends
+ * for that request only while it is still the item's open request: a newer request on the
+ * same account replaces it (its links die), and a request is closed by the write that
+ * records its mail as sent (or by activation).
+ *
+ * - ACTIVATION: a pending account's activation mail (registration, typo fix, resend).
+ * - ALREADY_ACTIVE: someone asked for an activation mail of an active account.
+ * - SIGN_UP_ATTEMPT: someone tried to register the address of an active account.
+ */
+import { randomUUID } from 'node:crypto';
+
+export const MailRequestKind = {
+  ACTIVATION: 'ACTIVATION',
+  ALREADY_ACTIVE: 'ALREADY_ACTIVE',
+  SIGN_UP_ATTEMPT: 'SIGN_UP_ATTEMPT',
+} as const;
+
+export type MailRequestKind = (typeof MailRequestKind)[keyof typeof MailRequestKind];
+
+/** The kinds sent to an active account: notices, without a link that changes anything. */
+export type AccountNoticeKind = Exclude<MailRequestKind, 'ACTIVATION'>;
+
+export function isMailRequestKind(value: unknown): value is MailRequestKind {
+  return typeof value === 'string' && Object.values<string>(MailRequestKind).includes(value);
+}
+
+export function isAccountNoticeKind(value: unknown): value is AccountNoticeKind {
+  return isMailRequestKind(value) && value !== MailRequestKind.ACTIVATION;
+}
+
+export interface MailRequest {
+  /** A UUID: names the state-machine execution, so a duplicated stream record starts none. */
+  readonly id: string;
+  readonly kind: MailRequestKind;
+}
+
+export function newMailRequest(kind: MailRequestKind): MailRequest {
+  return { id: randomUUID(), kind };
+}
+
+/** A request id as the trigger and the tasks accept it: what `newMailRequest` makes. */
+export const MAIL_REQUEST_ID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
