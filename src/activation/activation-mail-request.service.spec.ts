@@ -1,14 +1,22 @@
+/**
+ * ActivationMailRequestService over the in-memory store: what each kind of account gets
+ * written (a new ACTIVATION request that kills every older link, an ALREADY_ACTIVE notice),
+ * and nothing at all through an unknown, expired, malformed or stale identifier.
+ */
 import { ActivationMailRequestService } from './activation-mail-request.service';
 import { ActivationStatus } from './activation-status';
-import { MailRequestKind } from './mail-request';
-import { activateDirectly } from './testing/activate-directly';
+import { hashActivationToken } from './activation-token';
+import { MAIL_REQUEST_ID_PATTERN, MailRequestKind } from './mail-request';
+import { activateDirectly, claimTokenDirectly } from './testing/activate-directly';
 import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 import type { UserRecord } from './user';
 
 const NOW = '2026-01-15T10:00:00.000Z';
 const nowSeconds = Date.parse(NOW) / 1000;
+const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000);
 
+/** A pending account whose activation mail went out: MAIL_SENT with a live token. */
 const pending = (changes: Partial<UserRecord> = {}): UserRecord => ({
   username: 'alice',
   email: 'Alice@Bücher.example',
@@ -19,9 +27,20 @@ const pending = (changes: Partial<UserRecord> = {}): UserRecord => ({
   createdAt: '2026-01-15T09:00:00.000Z',
   activationTokenHash: 'a'.repeat(64),
   activationTokenExpiresAt: '2026-01-16T09:00:00.000Z',
+  activationMailSentAt: '2026-01-15T09:00:05.000Z',
   expiresAt: nowSeconds + 3600,
   ...changes,
 });
+
+/** A NONE account without a token, as registration leaves it (before its mail). */
+const fresh = (changes: Partial<UserRecord> = {}): UserRecord =>
+  pending({
+    activationStatus: ActivationStatus.NONE,
+    activationTokenHash: undefined,
+    activationTokenExpiresAt: undefined,
+    activationMailSentAt: undefined,
+    ...changes,
+  });
 
 describe('ActivationMailRequestService', () => {
   let store: InMemoryUserStore;
@@ -34,59 +53,256 @@ describe('ActivationMailRequestService', () => {
     service = new ActivationMailRequestService(store, clock);
   });
 
-  it('gives a pending account, found by any spelling of its address, a new activation request', async () => {
-    await store.create(pending());
+  const alice = async () => (await store.findByUsername('alice'))!;
 
-    await expect(service.request({ email: ' alice@xn--bcher-kva.EXAMPLE ' })).resolves.toBe(
-      'ACTIVATION',
+  describe('a pending account', () => {
+    it.each([
+      ['its username', { username: 'alice' }],
+      ['its username in capitals, with spaces', { username: '  ALICE ' }],
+      ['its address as registered', { email: 'Alice@Bücher.example' }],
+      ['its address in other letter case', { email: 'ALICE@BÜCHER.EXAMPLE' }],
+      ['its address with the domain in Punycode', { email: ' alice@xn--bcher-kva.EXAMPLE ' }],
+      ['its address in compatibility forms', { email: 'alice@ｂücher.example' }],
+    ])(
+      'found by %s, gets a new activation request: back to NONE, its token gone',
+      async (_case, input) => {
+        await store.create(pending());
+
+        await expect(service.request(input)).resolves.toBe('ACTIVATION');
+
+        const user = await alice();
+        expect(user).toMatchObject({
+          activationStatus: ActivationStatus.NONE,
+          mailRequestKind: MailRequestKind.ACTIVATION,
+          mailRequestId: expect.stringMatching(MAIL_REQUEST_ID_PATTERN),
+        });
+        expect(user.activationTokenHash).toBeUndefined();
+        expect(user.activationTokenExpiresAt).toBeUndefined();
+        // The rest of the account is as it was: still pending, with the same expiry.
+        expect(user).toMatchObject({
+          email: 'Alice@Bücher.example',
+          passwordHash: '$fake$00',
+          expiresAt: nowSeconds + 3600,
+        });
+      },
     );
 
-    const user = await store.findByUsername('alice');
-    expect(user).toMatchObject({
-      activationStatus: ActivationStatus.NONE,
-      mailRequestKind: MailRequestKind.ACTIVATION,
+    it('kills the mailed link: the old token no longer activates', async () => {
+      await store.create(fresh());
+      const { token, claimId } = await claimTokenDirectly(store, 'alice', {
+        now: clock.now(),
+        tokenExpiresAt: later(3600),
+        leaseExpiresAt: later(60),
+      });
+      await store.markMailSent('alice', claimId, NOW);
+
+      await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('ACTIVATION');
+
+      const user = await alice();
+      await expect(store.activate(user, hashActivationToken(token), NOW)).resolves.toBe(false);
+      expect((await alice()).activationStatus).toBe(ActivationStatus.NONE);
     });
-    expect(user?.activationTokenHash).toBeUndefined();
-  });
 
-  it('asks an "already active" notice for an active account, found by its username', async () => {
-    await store.create(
-      pending({ activationStatus: ActivationStatus.NONE, activationTokenHash: undefined }),
-    );
-    await activateDirectly(store, 'alice', new Date(NOW));
+    it('replaces the open request: a second request has a new id, the first one is no longer open', async () => {
+      await store.create(pending());
 
-    await expect(service.request({ username: ' ALICE ' })).resolves.toBe('ALREADY_ACTIVE');
+      await service.request({ username: 'alice' });
+      const first = (await alice()).mailRequestId!;
+      await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('ACTIVATION');
+      const second = (await alice()).mailRequestId!;
 
-    expect(await store.findByUsername('alice')).toMatchObject({
-      activationStatus: ActivationStatus.DONE,
-      mailRequestKind: MailRequestKind.ALREADY_ACTIVE,
+      expect(second).toMatch(MAIL_REQUEST_ID_PATTERN);
+      expect(second).not.toBe(first);
+      // The first request's execution can no longer send; the second one's can.
+      const claim = (requestId: string, claimId: string) =>
+        store.claimActivationMail('alice', {
+          requestId,
+          claimId,
+          tokenHash: 'b'.repeat(64),
+          tokenExpiresAt: later(3600).toISOString(),
+          leaseExpiresAt: later(60).toISOString(),
+          now: NOW,
+        });
+      await expect(claim(first, 'first')).resolves.toEqual({ claimed: false, reason: 'NOT_OPEN' });
+      await expect(claim(second, 'second')).resolves.toEqual({ claimed: true });
+    });
+
+    it("drops a send attempt's live claim, so the new request's mail is not held up", async () => {
+      await store.create(
+        fresh({ mailClaimId: 'in-flight', mailClaimExpiresAt: later(60).toISOString() }),
+      );
+
+      await expect(service.request({ username: 'alice' })).resolves.toBe('ACTIVATION');
+
+      const user = await alice();
+      expect(user.mailClaimId).toBeUndefined();
+      expect(user.mailClaimExpiresAt).toBeUndefined();
+    });
+
+    it('still counts until the very second before it expires', async () => {
+      await store.create(pending({ expiresAt: nowSeconds + 1 }));
+
+      await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('ACTIVATION');
+    });
+
+    it('of before pending accounts expired (no expiresAt) never expires', async () => {
+      await store.create(pending({ expiresAt: undefined }));
+      clock.advanceSeconds(365 * 24 * 3600);
+
+      await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('ACTIVATION');
+      await expect(service.request({ username: 'alice' })).resolves.toBe('ACTIVATION');
     });
   });
 
-  it('writes nothing for an unknown account, an expired one, or input no account can have', async () => {
-    await store.create(
-      pending({ username: 'old', email: 'old@example.org', expiresAt: nowSeconds }),
+  describe('an active account', () => {
+    async function activeAlice(): Promise<UserRecord> {
+      await store.create(fresh());
+      await activateDirectly(store, 'alice', clock.now());
+      return alice();
+    }
+
+    it.each([
+      ['its username', { username: 'Alice' }],
+      ['its address', { email: 'alice@XN--BCHER-KVA.example' }],
+    ])(
+      'found by %s, gets an "already active" notice request and stays active',
+      async (_case, input) => {
+        const before = await activeAlice();
+
+        await expect(service.request(input)).resolves.toBe('ALREADY_ACTIVE');
+
+        const after = await alice();
+        expect(after).toMatchObject({
+          activationStatus: ActivationStatus.DONE,
+          mailRequestKind: MailRequestKind.ALREADY_ACTIVE,
+          mailRequestId: expect.stringMatching(MAIL_REQUEST_ID_PATTERN),
+        });
+        // Nothing of the activation changes: the notice has no link that changes anything.
+        const { mailRequestId: _id, mailRequestKind: _kind, ...rest } = after;
+        expect(rest).toEqual(before);
+      },
     );
-    const before = store.all();
 
-    const outcomes = [
-      await service.request({ email: 'nobody@example.org' }),
-      await service.request({ username: 'nobody' }),
-      await service.request({ email: 'old@example.org' }),
-      await service.request({ username: 'old' }),
-      await service.request({ email: 'not an address' }),
-      await service.request({ username: 'x' }),
-    ];
+    it('activated while its request was under way: NOTHING, and it stays as it was', async () => {
+      await store.create(fresh());
+      // The service read the account while it was still pending; its click came first.
+      const stale = await alice();
+      await activateDirectly(store, 'alice', clock.now());
+      const before = store.all();
+      jest.spyOn(store, 'findByUsername').mockResolvedValueOnce(stale);
 
-    expect(outcomes).toEqual(Array(6).fill('NOTHING'));
-    expect(store.all()).toEqual(before);
+      await expect(service.request({ username: 'alice' })).resolves.toBe('NOTHING');
+
+      expect(store.all()).toEqual(before);
+    });
+
+    it('gets a new notice request for each request', async () => {
+      await activeAlice();
+
+      await service.request({ username: 'alice' });
+      const first = (await alice()).mailRequestId;
+      await service.request({ username: 'alice' });
+
+      expect((await alice()).mailRequestId).not.toBe(first);
+    });
   });
 
-  it("writes nothing through a stale claim: the claim's account has another address now", async () => {
-    await store.create(pending({ email: 'new@example.org' }));
-    store.putLegacyEmailClaim('gone@example.org', 'alice');
+  describe('no mail', () => {
+    /** Fails the test if the service asks the store to write any request. */
+    const writes = () => jest.spyOn(store, 'requestMail');
 
-    await expect(service.request({ email: 'gone@example.org' })).resolves.toBe('NOTHING');
-    expect((await store.findByUsername('alice'))?.mailRequestId).toBeUndefined();
+    it.each([
+      ['an unknown address', { email: 'nobody@example.org' }],
+      ['an unknown username', { username: 'nobody' }],
+    ])('for %s: NOTHING, and nothing written', async (_case, input) => {
+      await store.create(pending());
+      const before = store.all();
+      const requestMail = writes();
+
+      await expect(service.request(input)).resolves.toBe('NOTHING');
+
+      expect(store.all()).toEqual(before);
+      expect(requestMail).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['an address that is none', { email: 'not an address' }],
+      ['an address no mail can reach', { email: 'jürgen@example.org' }],
+      ['an empty address', { email: '' }],
+      ['a username that is too short', { username: 'al' }],
+      ['a username with characters no username has', { username: 'alice@bücher.example' }],
+      ['an empty username', { username: '   ' }],
+    ])('for %s: NOTHING, without even looking it up', async (_case, input) => {
+      await store.create(pending());
+      const before = store.all();
+      const reads = [jest.spyOn(store, 'findByUsername'), jest.spyOn(store, 'findEmailClaim')];
+      const requestMail = writes();
+
+      await expect(service.request(input)).resolves.toBe('NOTHING');
+
+      expect(store.all()).toEqual(before);
+      for (const read of [...reads, requestMail]) expect(read).not.toHaveBeenCalled();
+    });
+
+    it.each([
+      ['by its address', { email: 'alice@bücher.example' }],
+      ['by its username', { username: 'alice' }],
+    ])('for an expired pending account, found %s: NOTHING', async (_case, input) => {
+      await store.create(pending());
+      clock.advanceSeconds(3600);
+      const before = store.all();
+      const requestMail = writes();
+
+      await expect(service.request(input)).resolves.toBe('NOTHING');
+
+      expect(store.all()).toEqual(before);
+      expect(requestMail).not.toHaveBeenCalled();
+    });
+
+    it("does not follow an expired pending account's e-mail claim to an account", async () => {
+      await store.create(pending());
+      clock.advanceSeconds(3600);
+      const findByUsername = jest.spyOn(store, 'findByUsername');
+
+      await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('NOTHING');
+
+      expect(findByUsername).not.toHaveBeenCalled();
+    });
+
+    it('for an expired pending account whose e-mail claim is (oddly) live: NOTHING', async () => {
+      // The user item expired but its claim has no expiry (as a claim from before expiry):
+      // the account itself decides.
+      await store.create(pending({ expiresAt: nowSeconds }));
+      store.putLegacyEmailClaim('alice@xn--bcher-kva.example', 'alice');
+      const before = store.all();
+      const requestMail = writes();
+
+      await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('NOTHING');
+
+      expect(store.all()).toEqual(before);
+      expect(requestMail).not.toHaveBeenCalled();
+    });
+
+    it("through a stale claim: the claim's account has another address now", async () => {
+      await store.create(pending({ email: 'new@example.org' }));
+      store.putLegacyEmailClaim('gone@example.org', 'alice');
+      const before = store.all();
+      const requestMail = writes();
+
+      await expect(service.request({ email: 'gone@example.org' })).resolves.toBe('NOTHING');
+      await expect(service.request({ email: 'Gone@Example.org' })).resolves.toBe('NOTHING');
+
+      expect(store.all()).toEqual(before);
+      expect(requestMail).not.toHaveBeenCalled();
+      // By its username, or its address now, the account still gets its mail.
+      await expect(service.request({ email: 'new@example.org' })).resolves.toBe('ACTIVATION');
+    });
+
+    it('through a claim of a username that has no account (any more)', async () => {
+      store.putLegacyEmailClaim('ghost@example.org', 'ghost');
+
+      await expect(service.request({ email: 'ghost@example.org' })).resolves.toBe('NOTHING');
+      expect(store.all()).toEqual([]);
+    });
   });
 });
