@@ -298,6 +298,17 @@ describe('ActivationMailRequestService', () => {
       await expect(service.request({ email: 'new@example.org' })).resolves.toBe('ACTIVATION');
     });
 
+    it('through a claim whose account holds an address from before the rules (a non-ASCII local part)', async () => {
+      store.putLegacyUser(pending({ email: 'ålice@example.org' }));
+      store.putLegacyEmailClaim('alice@example.org', 'alice');
+      const before = store.all();
+
+      await expect(service.request({ email: 'alice@example.org' })).resolves.toBe('NOTHING');
+      expect(store.all()).toEqual(before);
+      // By its username the account still gets its request (its mail fails at delivery).
+      await expect(service.request({ username: 'alice' })).resolves.toBe('ACTIVATION');
+    });
+
     it('through a claim of a username that has no account (any more)', async () => {
       store.putLegacyEmailClaim('ghost@example.org', 'ghost');
 

@@ -7,6 +7,7 @@ import {
   emailProblems,
   normaliseEmail,
   normaliseUsername,
+  storedEmailKey,
   usernameProblems,
 } from './user-rules';
 import type { UserStore } from './user-store.port';
@@ -42,8 +43,9 @@ export class ActivationMailRequestService {
     if (username === undefined) return 'NOTHING';
     const user = await this.store.findByUsername(username);
     if (!user || isExpiredPending(user, now)) return 'NOTHING';
-    // A stale claim (its account has another address now) is no account of this address.
-    if (input.email !== undefined && emailKey(user.email) !== emailKey(input.email)) {
+    // A stale claim (its account has another address now) is no account of this address;
+    // nor is an account whose stored address cannot be delivered (from before the rules).
+    if (input.email !== undefined && storedEmailKey(user.email) !== emailKey(input.email)) {
       return 'NOTHING';
     }
     const kind =

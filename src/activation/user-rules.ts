@@ -165,6 +165,15 @@ export function emailKey(email: string): string {
 }
 
 /**
+ * The key of an address already stored on a user item: `emailKey` when it can be
+ * delivered, else (an item from before the rules, such as a non-ASCII local part) the key
+ * the old rules gave it, `legacyEmailKey`. Never throws: stored data is not input.
+ */
+export function storedEmailKey(email: string): string {
+  return deliveryAddress(email)?.toLowerCase() ?? legacyEmailKey(email);
+}
+
+/**
  * The key as the rules before one identity per mailbox computed it (NFC, trimmed,
  * lower-cased), under which older `UserEmail` items are stored. For an ASCII address it
  * is `emailKey` (NFC and NFKC leave ASCII alone, and UTS #46 only lower-cases an LDH

@@ -93,6 +93,7 @@ describe('InMemoryUserStore', () => {
     return {
       store: subject,
       putLegacyEmailClaim: async (key, username) => subject.putLegacyEmailClaim(key, username),
+      putLegacyUser: async (user) => subject.putLegacyUser(user),
     };
   });
 });

@@ -11,6 +11,7 @@ import {
   type MailRequest,
   MailRequestKind,
   type Replaced,
+  storedEmailKey,
   type UserRecord,
   UsernameTakenError,
   UserStore,
@@ -57,7 +58,7 @@ export class InMemoryUserStore extends UserStore {
     ) {
       throw new UsernameTakenError(next.username);
     }
-    const oldKey = emailKey(previous.email);
+    const oldKey = storedEmailKey(previous.email);
     if (oldKey === emailKey(next.email)) {
       const claim = this.emailClaims.get(oldKey);
       if (claim && claim.username !== previous.username) throw new EmailTakenError();
@@ -251,8 +252,9 @@ export class InMemoryUserStore extends UserStore {
       ...CLOSED_REQUEST,
       expiresAt: undefined,
     });
-    const claim = this.emailClaims.get(emailKey(email));
-    if (claim?.username === username) this.emailClaims.set(emailKey(email), { username });
+    const key = storedEmailKey(email);
+    const claim = this.emailClaims.get(key);
+    if (claim?.username === username) this.emailClaims.set(key, { username });
     return true;
   }
 

@@ -29,6 +29,8 @@ export interface UserStoreContractSubject {
    * given (an old key, see `legacyEmailKey`), for `username`.
    */
   putLegacyEmailClaim(key: string, username: string): Promise<void>;
+  /** Stores a user item as it is, whatever today's rules say of it (no claim is written). */
+  putLegacyUser(user: UserRecord): Promise<void>;
 }
 
 const T0 = Date.parse('2026-03-01T09:00:00.000Z');
@@ -59,6 +61,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
     let store: UserStore;
     let hasAnyItem: (username: string) => Promise<boolean>;
     let putLegacyEmailClaim: (key: string, username: string) => Promise<void>;
+    let putLegacyUser: (user: UserRecord) => Promise<void>;
 
     beforeEach(() => {
       const current = subject();
@@ -67,6 +70,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
         current.hasAnyItem?.bind(current) ??
         (async (username) => (await store.findByUsername(username)) !== undefined);
       putLegacyEmailClaim = current.putLegacyEmailClaim.bind(current);
+      putLegacyUser = current.putLegacyUser.bind(current);
     });
 
     /** A fresh user (unique username and email) in the given state. */
@@ -286,6 +290,33 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
         });
         // Once changed, the account no longer is what `before` read: a second fix is refused.
         await expect(store.updatePending(before, next)).rejects.toBeInstanceOf(UsernameTakenError);
+      });
+      it("moves a pending account stored with an address today's rules refuse (the typo fix of an older item)", async () => {
+        const user = await newUser();
+        const stored: UserRecord = {
+          ...user,
+          username: `${user.username}-older`,
+          email: `\u00e5${user.username}@example.org`,
+        };
+        await putLegacyUser(stored);
+        await putLegacyEmailClaim(stored.email.toLowerCase(), stored.username);
+        const request = newMailRequest(MailRequestKind.ACTIVATION);
+        const next = {
+          ...stored,
+          email: `${stored.username}@example.org`,
+          createdAt: at(5),
+          mailRequestId: request.id,
+          mailRequestKind: request.kind,
+        };
+
+        await store.updatePending(stored, next);
+
+        await expect(store.findByUsername(stored.username)).resolves.toMatchObject({
+          email: next.email,
+        });
+        await expect(store.findEmailClaim(next.email)).resolves.toMatchObject({
+          username: stored.username,
+        });
       });
     });
 

@@ -401,6 +401,11 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
         }),
       );
     },
+    putLegacyUser: async (user) => {
+      await tables.documentClient.send(
+        new PutCommand({ TableName: tables.config.dynamodb.tables.users, Item: { ...user } }),
+      );
+    },
   }));
 
   describe('the use cases over DynamoDB Local', () => {

@@ -31,6 +31,7 @@ import {
   type EmailClaim,
   EmailTakenError,
   emailKey,
+  storedEmailKey,
   isActivationStatus,
   isMailRequestKind,
   legacyEmailKeys,
@@ -103,14 +104,14 @@ export class DynamoDbUserStore extends UserStore {
 
   async updatePending(previous: UserRecord, next: UserRecord, replacing?: Replaced): Promise<void> {
     const now = Math.floor(Date.parse(next.createdAt) / 1000);
-    const sameKey = emailKey(previous.email) === emailKey(next.email);
+    const sameKey = storedEmailKey(previous.email) === emailKey(next.email);
     const claimWrites = sameKey
       ? [this.ownClaimPut(next)]
       : [
           {
             Delete: {
               TableName: this.tables.userEmails,
-              Key: { [USER_EMAIL_KEY]: emailKey(previous.email) },
+              Key: { [USER_EMAIL_KEY]: storedEmailKey(previous.email) },
               ConditionExpression: 'attribute_not_exists(#key) OR username = :username',
               ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
               ExpressionAttributeValues: { ':username': previous.username },
@@ -446,7 +447,7 @@ export class DynamoDbUserStore extends UserStore {
     if (user.expiresAt === undefined) return this.conditionalUpdate(activateUser);
     const keepClaim = {
       TableName: this.tables.userEmails,
-      Key: { [USER_EMAIL_KEY]: emailKey(user.email) },
+      Key: { [USER_EMAIL_KEY]: storedEmailKey(user.email) },
       UpdateExpression: 'REMOVE expiresAt',
       ConditionExpression: 'username = :username',
       ExpressionAttributeValues: { ':username': user.username },
