@@ -16,6 +16,7 @@ import type { AppConfig } from './config/app-config';
 import { ApiErrorsFilter } from './platform/api-errors.filter';
 import { hardenHttpServer } from './platform/http-server';
 import { HTTP_LOGGER } from './platform/logging';
+import { dropTrailingSlash } from './platform/trailing-slash';
 import { createValidationPipe } from './platform/validation';
 
 /** Largest request body accepted; registrations are a few hundred bytes. */
@@ -50,6 +51,7 @@ export function configureApp(app: INestApplication & NestExpressApplication): vo
   hardenHttpServer(app.getHttpServer(), httpLogger.logger);
   app.use(httpLogger as RequestHandler);
   app.use(noStore);
+  app.use(dropTrailingSlash);
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.use(helmet());

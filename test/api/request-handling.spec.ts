@@ -276,3 +276,28 @@ describe('request handling', () => {
     });
   });
 });
+
+describe('a page read with a trailing slash', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await createTestApp();
+  });
+  afterAll(() => api.close());
+
+  it('is sent, 308, to the path without it, query kept, by a relative Location', async () => {
+    const response = await request(api.http).get('/activate/?u=ada&t=abc%20d');
+
+    expect(response.status).toBe(308);
+    expect(response.headers.location).toBe('../activate?u=ada&t=abc%20d');
+    // Where a browser goes from there, under a path prefix too.
+    expect(new URL(response.headers.location, 'https://x.example/prod/activate/').href).toBe(
+      'https://x.example/prod/activate?u=ada&t=abc%20d',
+    );
+  });
+
+  it('is not redirected for a POST, nor for the root', async () => {
+    expect((await request(api.http).post('/activate/').send({})).status).not.toBe(308);
+    expect((await request(api.http).get('/')).status).not.toBe(308);
+  });
+});

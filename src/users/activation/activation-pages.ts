@@ -197,7 +197,7 @@ export function tooManyAttemptsPage(retryAfterSeconds: number): Page {
     status: 429,
     title: 'Too many attempts',
     body: `<h1>Too many attempts</h1>
-<p>Your account was not changed. Please wait ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}, then open the link from your most recent activation mail again.</p>`,
+<p>Nothing was changed and no mail was sent. Please wait ${minutes} ${minutes === 1 ? 'minute' : 'minutes'}, then try again.</p>`,
   };
 }
 
