@@ -338,6 +338,9 @@ describe('the HTTP API', () => {
       'POST /login': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
       'POST /activate': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
       'POST /activation-mail': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /password-reset': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /password-reset/new': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /users/me/password': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
     });
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Json;
     expect(format).toMatchObject({ requestId: '$context.requestId', path: '$context.path' });

@@ -77,6 +77,7 @@ import {
   PENDING_ACCOUNT_TTL_ATTRIBUTE,
   RATE_LIMIT_KEY,
   RATE_LIMIT_TTL_ATTRIBUTE,
+  SESSION_ACCOUNT_KEY,
   SESSION_KEY,
   SESSION_TTL_ATTRIBUTE,
   USER_EMAIL_KEY,
@@ -134,6 +135,10 @@ export const ROUTE_THROTTLES = {
   'POST /activate': { rateLimit: 20, burstLimit: 40 },
   // No hash, but every accepted request may send a mail.
   'POST /activation-mail': { rateLimit: 10, burstLimit: 20 },
+  'POST /password-reset': { rateLimit: 10, burstLimit: 20 },
+  // A hash of the new password per accepted link.
+  'POST /password-reset/new': { rateLimit: 10, burstLimit: 20 },
+  'POST /users/me/password': { rateLimit: 10, burstLimit: 20 },
 } as const;
 
 const LOG_RETENTION = RetentionDays.ONE_MONTH;
@@ -233,9 +238,13 @@ export class CardStoreStack extends Stack {
       partitionKey: { name: USER_EMAIL_KEY, type: AttributeType.STRING },
       timeToLiveAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
     });
+    // Sessions under their account (so that all of an account's sessions can be ended).
+    // The keys changed from `sessionIdHash` alone: CloudFormation replaces the table on
+    // update, and everyone signs in once more.
     this.sessionTable = new Table(this, 'UserSessionTable', {
       ...tableDefaults,
-      partitionKey: { name: SESSION_KEY, type: AttributeType.STRING },
+      partitionKey: { name: SESSION_ACCOUNT_KEY, type: AttributeType.STRING },
+      sortKey: { name: SESSION_KEY, type: AttributeType.STRING },
       timeToLiveAttribute: SESSION_TTL_ATTRIBUTE,
     });
     this.rateLimitTable = new Table(this, 'RateLimitTable', {
@@ -422,9 +431,17 @@ export class CardStoreStack extends Stack {
       apiFunction,
       // GetItem: registration's read, sign-in, status; PutItem: the registration
       // transaction (user + email) and the typo fix; UpdateItem: activation, mail requests
-      // (resend, notices); DeleteItem: the pending account a registration replaces
-      // (dynamodb-user-store.ts).
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      // (resend, notices, password reset), password changes; DeleteItem: the pending
+      // account a registration replaces (dynamodb-user-store.ts); ConditionCheckItem: a
+      // new session's check that the password it verified is still the account's
+      // (dynamodb-session-store.ts).
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:ConditionCheckItem',
+      ],
       [this.userTable.tableArn],
     );
     // GetItem: registration and resend read whose an address is; PutItem: the email claim;
@@ -443,9 +460,19 @@ export class CardStoreStack extends Stack {
       ],
       [this.userEmailTable.tableArn],
     );
+    // BatchGetItem: a session and its account's "sessions ended" marker in one read;
+    // PutItem: a new session (in a transaction), the marker (sign-out everywhere, and a
+    // password change's transaction); DeleteItem: sign-out; Query + BatchWriteItem: the
+    // clean-up of an account's ended sessions (dynamodb-session-store.ts).
     this.allow(
       apiFunction,
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:BatchWriteItem',
+      ],
       [this.sessionTable.tableArn],
     );
     // The rate limits' counters: one conditional UpdateItem per limit and request

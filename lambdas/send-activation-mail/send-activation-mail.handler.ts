@@ -74,6 +74,7 @@ const ENV = {
   /** The link bases a mail may point at; a user whose stored base is not listed gets none. */
   ACTIVATION_URL_BASES: urlList,
   ACTIVATION_TOKEN_TTL_SECONDS: integer({ defaultValue: 72 * 3600, min: 300, max: 30 * 24 * 3600 }),
+  PASSWORD_RESET_TOKEN_TTL_SECONDS: integer({ defaultValue: 3600, min: 300, max: 24 * 3600 }),
   /** Longer than the function's timeout; shorter than the state machine's in-progress retries. */
   ACTIVATION_MAIL_LEASE_SECONDS: integer({
     defaultValue: 60,
@@ -112,6 +113,7 @@ export function createSendActivationMailHandler(
     dependencies.clock ?? new SystemClock(),
     {
       tokenTtlSeconds: vars.ACTIVATION_TOKEN_TTL_SECONDS,
+      passwordResetTokenTtlSeconds: vars.PASSWORD_RESET_TOKEN_TTL_SECONDS,
       claimLeaseSeconds: vars.ACTIVATION_MAIL_LEASE_SECONDS,
       allowedActivationUrlBases: vars.ACTIVATION_URL_BASES,
     },

@@ -59,6 +59,7 @@ describe('AccountActivationService', () => {
   function mailService(): SendActivationMailService {
     return new SendActivationMailService(store, mailer, clock, {
       tokenTtlSeconds: TOKEN_TTL_SECONDS,
+      passwordResetTokenTtlSeconds: 3600,
       claimLeaseSeconds: LEASE_SECONDS,
       allowedActivationUrlBases: [BASE],
     });
@@ -358,6 +359,8 @@ describe('AccountActivationService', () => {
     it('hands back the account, now DONE, for the session the caller starts', async () => {
       const token = await mailedAlice();
 
+      const { passwordHash } = (await store.findByUsername('alice'))!;
+
       await expect(service.activate('alice', token, PASSWORD)).resolves.toEqual({
         outcome: 'ACTIVATED',
         user: {
@@ -366,6 +369,7 @@ describe('AccountActivationService', () => {
           name: 'Alice Liddell',
           activationStatus: ActivationStatus.DONE,
         },
+        passwordHash,
       });
     });
 

@@ -15,6 +15,8 @@ export interface Activation {
   readonly outcome: 'ACTIVATED' | 'ALREADY_ACTIVE';
   /** The account, for the session the caller starts: both proofs were given. */
   readonly user: PublicUser;
+  /** The password hash the password was checked against, which the session is bound to. */
+  readonly passwordHash: string;
 }
 
 /**
@@ -61,9 +63,10 @@ export class AccountActivationService {
       throw new InvalidCredentialsError();
     }
     const activated = { ...toPublicUser(user), activationStatus: ActivationStatus.DONE };
-    if (done) return { outcome: 'ALREADY_ACTIVE', user: activated };
+    const { passwordHash } = user;
+    if (done) return { outcome: 'ALREADY_ACTIVE', user: activated, passwordHash };
     if (await this.store.activate(user, hashActivationToken(token), now)) {
-      return { outcome: 'ACTIVATED', user: activated };
+      return { outcome: 'ACTIVATED', user: activated, passwordHash };
     }
 
     // Lost a race: a second click (or tab) activated first, or a newer mail replaced the token.
@@ -72,7 +75,7 @@ export class AccountActivationService {
       current?.activationStatus === ActivationStatus.DONE &&
       activationTokenMatches(token, current.activationTokenHash)
     ) {
-      return { outcome: 'ALREADY_ACTIVE', user: activated };
+      return { outcome: 'ALREADY_ACTIVE', user: activated, passwordHash };
     }
     throw new InvalidActivationLinkError();
   }

@@ -6,6 +6,7 @@
 import { ActivationMailRequestService } from './activation-mail-request.service';
 import { ActivationStatus } from './activation-status';
 import { hashActivationToken } from './activation-token';
+import { NO_ACCOUNT } from './account-mail-request';
 import { MAIL_REQUEST_ID_PATTERN, MailRequestKind } from './mail-request';
 import { activateDirectly, claimTokenDirectly } from './testing/activate-directly';
 import { FixedClock } from './testing/fixed-clock';
@@ -208,8 +209,11 @@ describe('ActivationMailRequestService', () => {
   });
 
   describe('no mail', () => {
-    /** Fails the test if the service asks the store to write any request. */
+    /** Spies on the writes: the only one allowed is the decoy's, to NO_ACCOUNT. */
     const writes = () => jest.spyOn(store, 'requestMail');
+    const expectNoAccountWritten = (spy: jest.SpyInstance) => {
+      for (const [username] of spy.mock.calls) expect(username).toBe(NO_ACCOUNT);
+    };
 
     it.each([
       ['an unknown address', { email: 'nobody@example.org' }],
@@ -222,7 +226,7 @@ describe('ActivationMailRequestService', () => {
       await expect(service.request(input)).resolves.toBe('NOTHING');
 
       expect(store.all()).toEqual(before);
-      expect(requestMail).not.toHaveBeenCalled();
+      expectNoAccountWritten(requestMail);
     });
 
     it.each([
@@ -232,16 +236,19 @@ describe('ActivationMailRequestService', () => {
       ['a username that is too short', { username: 'al' }],
       ['a username with characters no username has', { username: 'alice@bücher.example' }],
       ['an empty username', { username: '   ' }],
-    ])('for %s: NOTHING, without even looking it up', async (_case, input) => {
+    ])('for %s: NOTHING, without looking up any account', async (_case, input) => {
       await store.create(pending());
       const before = store.all();
-      const reads = [jest.spyOn(store, 'findByUsername'), jest.spyOn(store, 'findEmailClaim')];
+      const findByUsername = jest.spyOn(store, 'findByUsername');
+      const findEmailClaim = jest.spyOn(store, 'findEmailClaim');
       const requestMail = writes();
 
       await expect(service.request(input)).resolves.toBe('NOTHING');
 
       expect(store.all()).toEqual(before);
-      for (const read of [...reads, requestMail]) expect(read).not.toHaveBeenCalled();
+      expect(findEmailClaim).not.toHaveBeenCalled();
+      expectNoAccountWritten(findByUsername);
+      expectNoAccountWritten(requestMail);
     });
 
     it.each([
@@ -256,7 +263,7 @@ describe('ActivationMailRequestService', () => {
       await expect(service.request(input)).resolves.toBe('NOTHING');
 
       expect(store.all()).toEqual(before);
-      expect(requestMail).not.toHaveBeenCalled();
+      expectNoAccountWritten(requestMail);
     });
 
     it("does not follow an expired pending account's e-mail claim to an account", async () => {
@@ -266,7 +273,7 @@ describe('ActivationMailRequestService', () => {
 
       await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('NOTHING');
 
-      expect(findByUsername).not.toHaveBeenCalled();
+      expectNoAccountWritten(findByUsername);
     });
 
     it('for an expired pending account whose e-mail claim is (oddly) live: NOTHING', async () => {
@@ -280,7 +287,7 @@ describe('ActivationMailRequestService', () => {
       await expect(service.request({ email: 'alice@bücher.example' })).resolves.toBe('NOTHING');
 
       expect(store.all()).toEqual(before);
-      expect(requestMail).not.toHaveBeenCalled();
+      expectNoAccountWritten(requestMail);
     });
 
     it("through a stale claim: the claim's account has another address now", async () => {
@@ -293,7 +300,7 @@ describe('ActivationMailRequestService', () => {
       await expect(service.request({ email: 'Gone@Example.org' })).resolves.toBe('NOTHING');
 
       expect(store.all()).toEqual(before);
-      expect(requestMail).not.toHaveBeenCalled();
+      expectNoAccountWritten(requestMail);
       // By its username, or its address now, the account still gets its mail.
       await expect(service.request({ email: 'new@example.org' })).resolves.toBe('ACTIVATION');
     });
@@ -314,6 +321,42 @@ describe('ActivationMailRequestService', () => {
 
       await expect(service.request({ email: 'ghost@example.org' })).resolves.toBe('NOTHING');
       expect(store.all()).toEqual([]);
+    });
+  });
+
+  describe('the calls it makes, whatever the account (so that timing tells nothing)', () => {
+    const callsFor = async (input: { email: string } | { username: string }) => {
+      const spies = [
+        jest.spyOn(store, 'findEmailClaim'),
+        jest.spyOn(store, 'findByUsername'),
+        jest.spyOn(store, 'requestMail'),
+      ];
+      await service.request(input);
+      const counts = spies.map((spy) => spy.mock.calls.length);
+      for (const spy of spies) spy.mockRestore();
+      return counts;
+    };
+
+    it('one claim read, one user read and one conditional write, by address and by username', async () => {
+      await store.create(pending());
+      await store.create(fresh({ username: 'bob', email: 'bob@example.org' }));
+      await activateDirectly(store, 'bob', clock.now());
+      store.putLegacyEmailClaim('gone@example.org', 'alice');
+
+      const byAddress = [
+        await callsFor({ email: 'alice@bücher.example' }),
+        await callsFor({ email: 'bob@example.org' }),
+        await callsFor({ email: 'nobody@example.org' }),
+        await callsFor({ email: 'gone@example.org' }),
+      ];
+      const byUsername = [
+        await callsFor({ username: 'alice' }),
+        await callsFor({ username: 'bob' }),
+        await callsFor({ username: 'nobody' }),
+      ];
+
+      for (const counts of byAddress) expect(counts).toEqual([1, 1, 1]);
+      for (const counts of byUsername) expect(counts).toEqual([0, 1, 1]);
     });
   });
 });

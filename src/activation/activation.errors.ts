@@ -141,3 +141,19 @@ export class InvalidActivationLinkError extends DomainError {
     super('This activation link is not valid or has expired.');
   }
 }
+
+/** Unknown user, wrong, used or expired reset token: one error, so none can be told apart. */
+export class InvalidPasswordResetLinkError extends DomainError {
+  readonly code = 'PASSWORD_RESET_LINK_INVALID';
+  constructor() {
+    super('This password-reset link is not valid, was used already, or has expired.');
+  }
+}
+
+/** A signed-in password change whose current password is wrong. */
+export class WrongPasswordError extends DomainError {
+  readonly code = 'WRONG_PASSWORD';
+  constructor() {
+    super('The current password is wrong.');
+  }
+}

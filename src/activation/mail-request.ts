@@ -9,6 +9,9 @@
  * - ACTIVATION: a pending account's activation mail (registration, typo fix, resend).
  * - ALREADY_ACTIVE: someone asked for an activation mail of an active account.
  * - SIGN_UP_ATTEMPT: someone tried to register the address of an active account.
+ * - PASSWORD_RESET: a password-reset mail, with a link, to any live account.
+ * - PASSWORD_CHANGED: the notice that an account's password was changed (by a reset, or
+ *   signed in).
  */
 import { randomUUID } from 'node:crypto';
 
@@ -16,19 +19,25 @@ export const MailRequestKind = {
   ACTIVATION: 'ACTIVATION',
   ALREADY_ACTIVE: 'ALREADY_ACTIVE',
   SIGN_UP_ATTEMPT: 'SIGN_UP_ATTEMPT',
+  PASSWORD_RESET: 'PASSWORD_RESET',
+  PASSWORD_CHANGED: 'PASSWORD_CHANGED',
 } as const;
 
 export type MailRequestKind = (typeof MailRequestKind)[keyof typeof MailRequestKind];
 
 /** The kinds sent to an active account: notices, without a link that changes anything. */
-export type AccountNoticeKind = Exclude<MailRequestKind, 'ACTIVATION'>;
+export type AccountNoticeKind = Exclude<MailRequestKind, 'ACTIVATION' | 'PASSWORD_RESET'>;
 
 export function isMailRequestKind(value: unknown): value is MailRequestKind {
   return typeof value === 'string' && Object.values<string>(MailRequestKind).includes(value);
 }
 
 export function isAccountNoticeKind(value: unknown): value is AccountNoticeKind {
-  return isMailRequestKind(value) && value !== MailRequestKind.ACTIVATION;
+  return (
+    isMailRequestKind(value) &&
+    value !== MailRequestKind.ACTIVATION &&
+    value !== MailRequestKind.PASSWORD_RESET
+  );
 }
 
 export interface MailRequest {

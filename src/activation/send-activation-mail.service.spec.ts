@@ -33,6 +33,7 @@ const BASE = 'https://cards.example/activate';
 
 const SETTINGS: ActivationMailSettings = {
   tokenTtlSeconds: TOKEN_TTL_SECONDS,
+  passwordResetTokenTtlSeconds: 3600,
   claimLeaseSeconds: LEASE_SECONDS,
   allowedActivationUrlBases: [BASE, 'http://localhost:3000/activate/'],
 };

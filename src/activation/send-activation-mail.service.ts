@@ -13,7 +13,8 @@ import {
 } from './activation.errors';
 import { mintActivationToken } from './activation-token';
 import type { Clock } from './clock.port';
-import { type AccountNoticeKind, isAccountNoticeKind } from './mail-request';
+import { type AccountNoticeKind, isAccountNoticeKind, MailRequestKind } from './mail-request';
+import { passwordResetRequestPage, renderPasswordResetMail } from './password-reset-mail';
 import { type Mailer, MailNotSentError } from './mailer.port';
 import { deliveryAddress, usernameProblems } from './user-rules';
 import type { UserRecord } from './user';
@@ -29,6 +30,8 @@ export const MAX_ACTIVATION_MAIL_LEASE_SECONDS = 240;
 export interface ActivationMailSettings {
   /** How long a mailed link activates. */
   readonly tokenTtlSeconds: number;
+  /** How long a mailed password-reset link works. */
+  readonly passwordResetTokenTtlSeconds: number;
   /**
    * How long a send attempt owns the right to mail a user. Longer than one attempt can
    * take (the Lambda's timeout); shorter than the state machine keeps retrying.
@@ -47,7 +50,10 @@ export type SendActivationMailOutcome =
       readonly sent: true;
       readonly claimId: string;
       readonly sentAt: string;
-      /** The mail was an active account's notice, not an activation mail. */
+      /**
+       * The mail was not an activation mail (a notice, or a password-reset mail): recording
+       * it only closes its request.
+       */
       readonly notice: boolean;
     }
   /**
@@ -65,7 +71,8 @@ const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
 
 /**
  * Use case: send the mail of a user's open mail request, at most once per claim: the
- * activation mail to a NONE user, or the notice an active user's request asks for.
+ * activation mail to a NONE user, a password-reset mail to a live account, or the notice
+ * an active user's request asks for.
  *
  * 1. Claim the send with a conditional write that also stores the new token's hash.
  *    Of two racing attempts (a duplicated stream record, a retried task) only one wins;
@@ -109,13 +116,16 @@ export class SendActivationMailService {
     if (usernameProblems(username).length > 0) throw new UserNotFoundError(username);
     const user = await this.storeCall(() => this.store.findByUsername(username));
     if (!user) throw new UserNotFoundError(username);
-    if (
-      user.activationStatus === ActivationStatus.DONE &&
-      requestId !== undefined &&
-      user.mailRequestId === requestId &&
-      isAccountNoticeKind(user.mailRequestKind)
-    ) {
-      return this.sendNotice(user, requestId, user.mailRequestKind);
+    if (requestId !== undefined && user.mailRequestId === requestId) {
+      if (user.mailRequestKind === MailRequestKind.PASSWORD_RESET) {
+        return this.sendPasswordReset(user, requestId);
+      }
+      if (
+        user.activationStatus === ActivationStatus.DONE &&
+        isAccountNoticeKind(user.mailRequestKind)
+      ) {
+        return this.sendNotice(user, requestId, user.mailRequestKind);
+      }
     }
     if (user.activationStatus !== ActivationStatus.NONE) {
       return { sent: false, status: user.activationStatus };
@@ -151,6 +161,42 @@ export class SendActivationMailService {
     return this.deliver(username, claimId, mail, false);
   }
 
+  /** A live account's password-reset mail, for its open request `requestId`. */
+  private async sendPasswordReset(
+    user: UserRecord,
+    requestId: string,
+  ): Promise<SendActivationMailOutcome> {
+    const { base, to } = this.destination(user);
+    const now = this.clock.now();
+    const token = mintActivationToken();
+    const claimId = randomUUID();
+    const tokenExpiresAt = new Date(
+      now.getTime() + this.settings.passwordResetTokenTtlSeconds * 1000,
+    );
+    const outcome = await this.storeCall(() =>
+      this.store.claimPasswordResetMail(user.username, {
+        claimId,
+        requestId,
+        tokenHash: token.hash,
+        tokenExpiresAt: tokenExpiresAt.toISOString(),
+        leaseExpiresAt: new Date(
+          now.getTime() + this.settings.claimLeaseSeconds * 1000,
+        ).toISOString(),
+        now: now.toISOString(),
+      }),
+    );
+    if (!outcome.claimed) return this.refused(user.username, outcome);
+    const mail = renderPasswordResetMail({
+      to,
+      name: user.name,
+      username: user.username,
+      activationUrlBase: base,
+      token: token.token,
+      expiresAt: tokenExpiresAt,
+    });
+    return this.deliver(user.username, claimId, mail, true);
+  }
+
   /** An active account's notice, for its open request `requestId`. */
   private async sendNotice(
     user: UserRecord,
@@ -176,7 +222,8 @@ export class SendActivationMailService {
       name: user.name,
       username: user.username,
       kind,
-      siteUrl: `${new URL(base).origin}/`,
+      siteUrl: new URL('./', base).href,
+      passwordResetUrl: passwordResetRequestPage(base),
     });
     return this.deliver(user.username, claimId, mail, true);
   }

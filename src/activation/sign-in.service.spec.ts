@@ -37,10 +37,11 @@ describe('SignInService', () => {
     service = new SignInService(store, hasher, new FixedClock(NOW));
   });
 
-  it('signs in an activated user and returns the public user, without the password hash', async () => {
+  it('signs in an activated user: the public user (no hash in it), and the hash it was checked against', async () => {
     await addUser(ActivationStatus.DONE);
+    const stored = (await store.findByUsername('alice'))!;
 
-    const user = await service.signIn('alice', PASSWORD);
+    const { user, passwordHash } = await service.signIn('alice', PASSWORD);
 
     expect(user).toEqual({
       username: 'alice',
@@ -49,12 +50,15 @@ describe('SignInService', () => {
       activationStatus: ActivationStatus.DONE,
     });
     expect(user).not.toHaveProperty('passwordHash');
+    expect(passwordHash).toBe(stored.passwordHash);
   });
 
   it.each(['ALICE', '  Alice ', 'aLiCe'])('treats the username %j as alice', async (username) => {
     await addUser(ActivationStatus.DONE);
 
-    await expect(service.signIn(username, PASSWORD)).resolves.toMatchObject({ username: 'alice' });
+    await expect(service.signIn(username, PASSWORD)).resolves.toMatchObject({
+      user: { username: 'alice' },
+    });
   });
 
   it('refuses an unknown user with InvalidCredentialsError', async () => {
@@ -147,7 +151,7 @@ describe('SignInService', () => {
     await activateDirectly(store, 'alice');
 
     await expect(service.signIn('alice', PASSWORD)).resolves.toMatchObject({
-      activationStatus: ActivationStatus.DONE,
+      user: { activationStatus: ActivationStatus.DONE },
     });
   });
 

@@ -6,6 +6,12 @@ import { isExpiredPending, type PublicUser, toPublicUser } from './user';
 import { normaliseUsername } from './user-rules';
 import type { UserStore } from './user-store.port';
 
+/** A checked sign-in: the account, and the hash its session is bound to. */
+export interface SignedIn {
+  readonly user: PublicUser;
+  readonly passwordHash: string;
+}
+
 /**
  * Use case: check a username and password. Sign-in is refused until the account is DONE,
  * as the original app did; whether an account is activated is only revealed to someone
@@ -24,7 +30,7 @@ export class SignInService {
    * @throws InvalidCredentialsError for an unknown user or a wrong password
    * @throws AccountNotActivatedError for the right password of an account not yet DONE
    */
-  async signIn(username: string, password: string): Promise<PublicUser> {
+  async signIn(username: string, password: string): Promise<SignedIn> {
     const user = await this.store.findByUsername(normaliseUsername(username));
     // An unknown user costs as much time as a known one, so timing does not reveal who exists.
     const passwordMatches = await this.hasher.verify(
@@ -36,7 +42,7 @@ export class SignInService {
       throw new InvalidCredentialsError();
     }
     if (user.activationStatus !== ActivationStatus.DONE) throw new AccountNotActivatedError();
-    return toPublicUser(user);
+    return { user: toPublicUser(user), passwordHash: user.passwordHash };
   }
 
   private decoy(): Promise<string> {

@@ -41,6 +41,36 @@ export interface AccountNoticeClaim {
   readonly now: string;
 }
 
+/** The right to send the reset mail of an open PASSWORD_RESET request, with its token. */
+export interface PasswordResetMailClaim {
+  readonly claimId: string;
+  readonly requestId: string;
+  readonly tokenHash: string;
+  /** ISO-8601. */
+  readonly tokenExpiresAt: string;
+  /** ISO-8601. */
+  readonly leaseExpiresAt: string;
+  /** ISO-8601. */
+  readonly now: string;
+}
+
+/** A new password for an account, and what proves the right to set it. */
+export interface PasswordChange {
+  /** The account as the caller read it (its `expiresAt` says whether a claim must lose its expiry). */
+  readonly user: Pick<UserRecord, 'username' | 'email' | 'expiresAt'>;
+  /** PHC string of the new password. */
+  readonly newPasswordHash: string;
+  readonly proof:
+    /** A reset link: its token's hash must be the live one. */
+    | { readonly resetTokenHash: string }
+    /** Signed in: the password hash the caller verified must still be the account's. */
+    | { readonly passwordHash: string };
+  /** The PASSWORD_CHANGED notice it asks for. */
+  readonly request: MailRequest;
+  /** ISO-8601. */
+  readonly now: string;
+}
+
 export type ClaimOutcome =
   | { readonly claimed: true }
   /** Another attempt holds a live claim. */
@@ -93,7 +123,9 @@ export abstract class UserStore {
   /**
    * Opens a mail request on an account, replacing any open one. ACTIVATION: only for a
    * pending, unexpired account, which goes back to NONE and loses its token (every older
-   * link dies) and any send claim. A notice kind: only for an active account.
+   * link dies) and any send claim. PASSWORD_RESET: for any live account (pending or
+   * active); its reset token goes (every older reset link dies) and any send claim. A
+   * notice kind: only for an active account.
    * @returns false when the account is absent or not in that state
    */
   abstract requestMail(username: string, request: MailRequest, now: string): Promise<boolean>;
@@ -125,6 +157,28 @@ export abstract class UserStore {
    */
   abstract claimAccountNotice(username: string, claim: AccountNoticeClaim): Promise<ClaimOutcome>;
 
+  /**
+   * Takes the right to send the reset mail of the open PASSWORD_RESET request
+   * `claim.requestId` of a live account (pending or active), and stores the new reset
+   * token's hash. Idempotent for the same claim id, like `claimActivationMail`.
+   */
+  abstract claimPasswordResetMail(
+    username: string,
+    claim: PasswordResetMailClaim,
+  ): Promise<ClaimOutcome>;
+
+  /**
+   * Sets a new password hash, only while the proof holds: the live, unexpired reset token
+   * (of a live account), or the verified hash of an active account. In the same write:
+   * every reset and activation token and any send claim go, the PASSWORD_CHANGED request
+   * opens (replacing any open one), a pending account becomes DONE (a reset proves its
+   * mailbox) and loses its expiry with its e-mail claim's, and every session of the
+   * account started before `now` ends.
+   * @returns false when the proof does not hold (any more): of two racing changes with
+   *   one proof, one succeeds
+   */
+  abstract changePassword(change: PasswordChange): Promise<boolean>;
+
   /** Gives a claim back (the mail was certainly not sent). A no-op if it is not held. */
   abstract releaseActivationMailClaim(username: string, claimId: string): Promise<void>;
 
@@ -136,8 +190,8 @@ export abstract class UserStore {
   abstract markMailSent(username: string, claimId: string, sentAt: string): Promise<boolean>;
 
   /**
-   * Closes an active account's open request whose notice went out, only for the holder of
-   * the claim.
+   * Closes the open request whose mail went out (a notice, or a reset mail), only for the
+   * holder of the claim.
    * @returns false when the claim is no longer held
    */
   abstract markNoticeSent(username: string, claimId: string): Promise<boolean>;

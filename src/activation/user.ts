@@ -35,6 +35,16 @@ export interface UserRecord {
    */
   readonly mailRequestId?: string;
   readonly mailRequestKind?: MailRequestKind;
+  /**
+   * SHA-256 (hex) of the live password-reset token, stored when its mail is claimed and
+   * removed by the reset it allows, by any password change, by activation and by a newer
+   * reset request: one link lives at a time, and only until the password changes.
+   */
+  readonly passwordResetTokenHash?: string;
+  /** ISO-8601 instant after which the reset token no longer works. */
+  readonly passwordResetTokenExpiresAt?: string;
+  /** ISO-8601: the last password change (a reset, or signed in). */
+  readonly passwordChangedAt?: string;
   /** ISO-8601: when a sign-up attempt on this active account last asked for a notice. */
   readonly signUpNoticeRequestedAt?: string;
   readonly activatedAt?: string;

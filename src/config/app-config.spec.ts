@@ -40,6 +40,7 @@ describe('loadConfig', () => {
         activation: {
           fromAddress: 'Digital Card Store <no-reply@card-store.example>',
           tokenTtlSeconds: 72 * 3600,
+          passwordResetTokenTtlSeconds: 3600,
           claimLeaseSeconds: 60,
           pendingAccountTtlSeconds: 604800,
         },
@@ -81,6 +82,18 @@ describe('loadConfig', () => {
               lockSeconds: 86_400,
             },
             'mail-address': { key: 'address', limit: 20, windowSeconds: 3600, lockSeconds: 3600 },
+            'password-reset-address': {
+              key: 'address',
+              limit: 30,
+              windowSeconds: 900,
+              lockSeconds: 900,
+            },
+            'password-reset-account': {
+              key: 'account',
+              limit: 10,
+              windowSeconds: 3600,
+              lockSeconds: 3600,
+            },
           },
         },
       });
@@ -108,6 +121,7 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       FROM_ADDRESS: 'Cards <cards@mail.example>',
       ACTIVATION_TOKEN_TTL_SECONDS: '3600',
+      PASSWORD_RESET_TOKEN_TTL_SECONDS: '900',
       ACTIVATION_MAIL_LEASE_SECONDS: '30',
       PENDING_ACCOUNT_TTL_SECONDS: '86400',
       SFN_ENDPOINT: 'http://127.0.0.1:9083/',
@@ -127,6 +141,8 @@ describe('loadConfig', () => {
       RATE_LIMIT_MAIL_COOLDOWN: '1/90s',
       RATE_LIMIT_MAIL_PER_DAY: '4/1d',
       RATE_LIMIT_MAIL_PER_ADDRESS: '10/1h',
+      RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS: '60/15m',
+      RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT: '20/1h',
     });
 
     expect(config).toEqual({
@@ -154,6 +170,7 @@ describe('loadConfig', () => {
       activation: {
         fromAddress: 'Cards <cards@mail.example>',
         tokenTtlSeconds: 3600,
+        passwordResetTokenTtlSeconds: 900,
         claimLeaseSeconds: 30,
         pendingAccountTtlSeconds: 86400,
       },
@@ -185,6 +202,18 @@ describe('loadConfig', () => {
           'mail-cooldown': { key: 'identifier', limit: 2, windowSeconds: 90, lockSeconds: 90 },
           'mail-daily': { key: 'identifier', limit: 8, windowSeconds: 86_400, lockSeconds: 86_400 },
           'mail-address': { key: 'address', limit: 20, windowSeconds: 3600, lockSeconds: 3600 },
+          'password-reset-address': {
+            key: 'address',
+            limit: 120,
+            windowSeconds: 900,
+            lockSeconds: 900,
+          },
+          'password-reset-account': {
+            key: 'account',
+            limit: 40,
+            windowSeconds: 3600,
+            lockSeconds: 3600,
+          },
         },
       },
     });
@@ -261,6 +290,8 @@ describe('loadConfig', () => {
       ['FROM_ADDRESS', 'a@b.example\r\nBcc: x@y.example'],
       ['FROM_ADDRESS', 'Name <not an address>'],
       ['ACTIVATION_TOKEN_TTL_SECONDS', '60'],
+      ['PASSWORD_RESET_TOKEN_TTL_SECONDS', '60'],
+      ['PASSWORD_RESET_TOKEN_TTL_SECONDS', '86401'],
       ['ACTIVATION_MAIL_LEASE_SECONDS', '1'],
       ['ACTIVATION_MAIL_LEASE_SECONDS', '241'],
       ['PENDING_ACCOUNT_TTL_SECONDS', '0'],

@@ -157,6 +157,12 @@ class EnvironmentVariables {
   @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
   RATE_LIMIT_MAIL_PER_ADDRESS = RATE_LIMIT_DEFAULTS['mail-address'].value;
 
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS = RATE_LIMIT_DEFAULTS['password-reset-address'].value;
+
+  @Matches(RATE_LIMIT_PATTERN, { message: RATE_LIMIT_MESSAGE })
+  RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT = RATE_LIMIT_DEFAULTS['password-reset-account'].value;
+
   @Transform(toInt)
   @Min(60)
   @Max(30 * 24 * 3600)
@@ -175,6 +181,13 @@ class EnvironmentVariables {
   @Max(30 * 24 * 3600)
   @IsInt({ message: '$property must be an integer' })
   ACTIVATION_TOKEN_TTL_SECONDS = 72 * 3600;
+
+  /** How long a password-reset link works (OWASP: short; one hour by default). */
+  @Transform(toInt)
+  @Min(300)
+  @Max(24 * 3600)
+  @IsInt({ message: '$property must be an integer' })
+  PASSWORD_RESET_TOKEN_TTL_SECONDS = 3600;
 
   /**
    * How long an account may stay pending (never activated) before it is gone: its
@@ -269,6 +282,8 @@ export interface AppConfig {
     /** SES Source of activation mails. */
     readonly fromAddress: string;
     readonly tokenTtlSeconds: number;
+    /** How long a password-reset link works. */
+    readonly passwordResetTokenTtlSeconds: number;
     /** How long one send attempt owns the right to mail a user (see SendActivationMailService). */
     readonly claimLeaseSeconds: number;
     /** How long an account may stay pending before it counts as absent. */
@@ -403,6 +418,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     activation: {
       fromAddress: vars.FROM_ADDRESS,
       tokenTtlSeconds: vars.ACTIVATION_TOKEN_TTL_SECONDS,
+      passwordResetTokenTtlSeconds: vars.PASSWORD_RESET_TOKEN_TTL_SECONDS,
       claimLeaseSeconds: vars.ACTIVATION_MAIL_LEASE_SECONDS,
       pendingAccountTtlSeconds: vars.PENDING_ACCOUNT_TTL_SECONDS,
     },

@@ -1,11 +1,12 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { type PublicUser, SignInService } from '../activation';
+import { InvalidCredentialsError, type PublicUser, SignInService } from '../activation';
 import { Accepts } from '../platform/json-body.guard';
 import { RateLimited } from '../platform/rate-limits/rate-limited.decorator';
 import { LoginDto } from './dto/login.dto';
 import { SessionCookie } from './sessions/session-cookie';
-import { SessionStore } from './sessions/session-store';
+import { CurrentSession, SessionGuard } from './sessions/session.guard';
+import { type Session, SessionStore } from './sessions/session-store';
 
 @Controller()
 export class AuthController {
@@ -28,8 +29,10 @@ export class AuthController {
     @Body() body: LoginDto,
     @Res({ passthrough: true }) response: Response,
   ): Promise<{ user: PublicUser; expiresAt: string }> {
-    const user = await this.signIn.signIn(body.username, body.password);
-    const session = await this.sessions.start(user.username);
+    const { user, passwordHash } = await this.signIn.signIn(body.username, body.password);
+    // Undefined when the password changed between the check and now: it is wrong now.
+    const session = await this.sessions.start({ username: user.username, passwordHash });
+    if (!session) throw new InvalidCredentialsError();
     this.cookie.write(response, session.token, session.expiresAt);
     return { user, expiresAt: session.expiresAt.toISOString() };
   }
@@ -43,6 +46,21 @@ export class AuthController {
   ): Promise<void> {
     const token = this.cookie.read(request);
     if (token) await this.sessions.end(token);
+    this.cookie.clear(response);
+  }
+
+  /**
+   * Signs the account out everywhere: every session of it ends, on every instance, this
+   * one included, and the cookie is cleared. 401 NOT_SIGNED_IN without a live session.
+   */
+  @Post('logout/all')
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @UseGuards(SessionGuard)
+  async logoutEverywhere(
+    @CurrentSession() session: Session,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<void> {
+    await this.sessions.endAll(session.username);
     this.cookie.clear(response);
   }
 }

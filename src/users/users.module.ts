@@ -1,5 +1,5 @@
 /**
- * Registration, sign-in, sessions and the activation link over HTTP. Binds the core's ports to their DynamoDB
+ * Registration, sign-in, sessions, the activation link and the password routes over HTTP. Binds the core's ports to their DynamoDB
  * adapters; the core's use cases are plain classes built here by factory.
  */
 import { Module } from '@nestjs/common';
@@ -9,7 +9,9 @@ import {
   ActivationMailRequestService,
   Argon2idPasswordHasher,
   Clock,
+  PasswordChangeService,
   PasswordHasher,
+  PasswordResetRequestService,
   RegistrationService,
   SignInService,
   SystemClock,
@@ -19,6 +21,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ActivationController } from './activation/activation.controller';
 import { ActivationMailController } from './activation/activation-mail.controller';
 import { AuthController } from './auth.controller';
+import { PasswordResetController } from './password/password-reset.controller';
 import { DynamoDbUserStore } from './persistence/dynamodb-user-store';
 import { DynamoDbSessionStore } from './sessions/dynamodb-session-store';
 import { SessionCookie } from './sessions/session-cookie';
@@ -27,7 +30,13 @@ import { SessionGuard } from './sessions/session.guard';
 import { UsersController } from './users.controller';
 
 @Module({
-  controllers: [UsersController, AuthController, ActivationController, ActivationMailController],
+  controllers: [
+    UsersController,
+    AuthController,
+    ActivationController,
+    ActivationMailController,
+    PasswordResetController,
+  ],
   providers: [
     { provide: Clock, useClass: SystemClock },
     { provide: PasswordHasher, useFactory: () => new Argon2idPasswordHasher() },
@@ -41,12 +50,7 @@ import { UsersController } from './users.controller';
       provide: SessionStore,
       inject: [DynamoDBDocumentClient, Clock, APP_CONFIG],
       useFactory: (client: DynamoDBDocumentClient, clock: Clock, config: AppConfig) =>
-        new DynamoDbSessionStore(
-          client,
-          config.dynamodb.tables.sessions,
-          clock,
-          config.session.ttlSeconds,
-        ),
+        new DynamoDbSessionStore(client, config.dynamodb.tables, clock, config.session.ttlSeconds),
     },
     {
       provide: SessionCookie,
@@ -79,6 +83,17 @@ import { UsersController } from './users.controller';
       inject: [UserStore, Clock],
       useFactory: (store: UserStore, clock: Clock) =>
         new ActivationMailRequestService(store, clock),
+    },
+    {
+      provide: PasswordResetRequestService,
+      inject: [UserStore, Clock],
+      useFactory: (store: UserStore, clock: Clock) => new PasswordResetRequestService(store, clock),
+    },
+    {
+      provide: PasswordChangeService,
+      inject: [UserStore, PasswordHasher, Clock],
+      useFactory: (store: UserStore, hasher: PasswordHasher, clock: Clock) =>
+        new PasswordChangeService(store, hasher, clock),
     },
     SessionGuard,
   ],

@@ -59,6 +59,7 @@ export function lambdaEnvironment(
     FROM_ADDRESS: config.activation.fromAddress,
     ACTIVATION_URL_BASES: config.http.activationUrlBase,
     ACTIVATION_TOKEN_TTL_SECONDS: String(config.activation.tokenTtlSeconds),
+    PASSWORD_RESET_TOKEN_TTL_SECONDS: String(config.activation.passwordResetTokenTtlSeconds),
     ACTIVATION_MAIL_LEASE_SECONDS: String(config.activation.claimLeaseSeconds),
   };
 }

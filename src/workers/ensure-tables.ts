@@ -1,27 +1,39 @@
 /**
  * Creates the tables that are missing (local mode and tests; on AWS the CDK stack owns
- * them). Existing tables are left as they are, so data survives restarts.
+ * them). Existing tables are left as they are, so data survives restarts, unless their
+ * key schema is not the one defined: a disposable table (sessions) is then created anew,
+ * and any other stops the start with an error that says so.
  */
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
+  type KeySchemaElement,
   waitUntilTableExists,
+  waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import type { TableDefinition } from '../users/persistence/user-tables';
 
-async function exists(client: DynamoDBClient, tableName: string): Promise<boolean> {
+/** The table's key schema, or undefined when there is no such table. */
+async function keySchemaOf(
+  client: DynamoDBClient,
+  tableName: string,
+): Promise<KeySchemaElement[] | undefined> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return true;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return Table?.KeySchema ?? [];
   } catch (error) {
-    if (error instanceof ResourceNotFoundException) return false;
+    if (error instanceof ResourceNotFoundException) return undefined;
     throw error;
   }
 }
+
+const keysText = (schema: readonly KeySchemaElement[] = []) =>
+  schema.map((key) => `${key.AttributeName} (${key.KeyType})`).join(', ');
 
 /** @returns the names of the tables it created */
 export async function ensureTables(
@@ -29,9 +41,21 @@ export async function ensureTables(
   definitions: readonly TableDefinition[],
 ): Promise<string[]> {
   const created: string[] = [];
-  for (const { create, ttlAttribute } of definitions) {
+  for (const { create, ttlAttribute, disposable } of definitions) {
     const TableName = create.TableName!;
-    if (!(await exists(client, TableName))) {
+    let schema = await keySchemaOf(client, TableName);
+    if (schema !== undefined && keysText(schema) !== keysText(create.KeySchema)) {
+      if (!disposable) {
+        throw new Error(
+          `Table ${TableName} has the keys ${keysText(schema)}, not ${keysText(create.KeySchema)}: ` +
+            'move its items to a table of the new keys, or delete the local data folder.',
+        );
+      }
+      await client.send(new DeleteTableCommand({ TableName }));
+      await waitUntilTableNotExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName });
+      schema = undefined;
+    }
+    if (schema === undefined) {
       await client.send(new CreateTableCommand(create));
       await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName });
       created.push(TableName);

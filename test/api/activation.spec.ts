@@ -440,7 +440,7 @@ describe('account activation', () => {
         ['a nested field', () => `username[x]=${user.username}&token=${user.token}`],
         ['a field named after an Object method', () => `${valid()}&toString=1`],
         ['an oversized token', () => `username=${user.username}&token=${'A'.repeat(500)}`],
-        ['a body over 2 kB', () => `${valid()}&pad=${'x'.repeat(2100)}`],
+        ['a body over 4 kB', () => `${valid()}&pad=${'x'.repeat(4200)}`],
         ['too many fields', () => `${valid()}${'&a=1'.repeat(20)}`],
         ['a broken percent-encoding', () => `username=%E0%A4%A&token=${user.token}`],
       ])('answers %s with the invalid-link page (400)', async (_case, body) => {
@@ -658,8 +658,8 @@ describe('account activation', () => {
       expectFieldErrors(response, ['username', 'token', 'password']);
     });
 
-    it('answers a form over 2 kB with 413 when the client asks for JSON', async () => {
-      const response = await postForm(api, `pad=${'x'.repeat(2100)}`).set(
+    it('answers a form over 4 kB with 413 when the client asks for JSON', async () => {
+      const response = await postForm(api, `pad=${'x'.repeat(4200)}`).set(
         'Accept',
         'application/json',
       );

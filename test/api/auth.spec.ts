@@ -45,6 +45,12 @@ async function signedIn(api: TestApp): Promise<{ user: Registration; token: stri
   return { user, token: sessionToken(response) };
 }
 
+/** The stored hash of a cookie value's secret (`<username>.<secret>`). */
+const secretHash = (token: string) =>
+  createHash('sha256')
+    .update(token.slice(token.lastIndexOf('.') + 1))
+    .digest('hex');
+
 describe('sign-in and sessions', () => {
   let api: TestApp;
 
@@ -109,7 +115,9 @@ describe('sign-in and sessions', () => {
       const response = await login(api, user.username, user.password);
 
       const cookie = setCookie(response, SESSION_COOKIE)!;
-      expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // `<username>.<secret>`: the account, to find the session under, and 256 random bits.
+      expect(cookie.value.startsWith(`${user.username}.`)).toBe(true);
+      expect(cookie.value.slice(user.username.length + 1)).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(cookie.attributes).toEqual(
         expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Path=/']),
       );
@@ -262,8 +270,9 @@ describe('sign-in and sessions', () => {
       await api.tables.documentClient.send(
         new UpdateCommand({
           TableName: api.config.dynamodb.tables.sessions,
-          Key: { sessionIdHash: createHash('sha256').update(token).digest('hex') },
+          Key: { username: token.split('.')[0], sessionIdHash: secretHash(token) },
           UpdateExpression: 'SET expiresAt = :past',
+          ConditionExpression: 'attribute_exists(sessionIdHash)',
           ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
         }),
       );
@@ -284,13 +293,14 @@ describe('sign-in and sessions', () => {
 
       expect(sessions).toEqual([
         {
-          sessionIdHash: createHash('sha256').update(token).digest('hex'),
+          sessionIdHash: secretHash(token),
           username: user.username,
           createdAt: expect.any(String),
+          createdAtMs: expect.any(Number),
           expiresAt: expect.any(Number),
         },
       ]);
-      expect(JSON.stringify(sessions)).not.toContain(token);
+      expect(JSON.stringify(sessions)).not.toContain(token.slice(token.lastIndexOf('.') + 1));
     });
   });
 

@@ -211,7 +211,7 @@ describe('the API on Lambda (HTTP API payload 2.0)', () => {
     expect(signedIn.cookies).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^${SESSION_COOKIE}=[A-Za-z0-9_-]{43}; Path=/; Expires=.+; HttpOnly; Secure; SameSite=Lax$`,
+          `^${SESSION_COOKIE}=[a-z0-9._-]+\\.[A-Za-z0-9_-]{43}; Path=/; Expires=.+; HttpOnly; Secure; SameSite=Lax$`,
         ),
       ),
     ]);

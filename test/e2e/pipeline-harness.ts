@@ -90,6 +90,13 @@ export async function startPipelineHarness(
 }
 
 /** The activation link in a mail's text part. */
+/** The password-reset link in a reset mail's text part. */
+export function passwordResetLinkIn(mail: StoredMail): URL {
+  const match = /https?:\/\/\S+\/password-reset\/new\?\S+/.exec(mail.body.text ?? '');
+  if (!match) throw new Error(`no password-reset link in mail ${mail.messageId}`);
+  return new URL(match[0]);
+}
+
 export function activationLinkIn(mail: StoredMail): URL {
   const match = /https?:\/\/\S+\/activate\?\S+/.exec(mail.body.text ?? '');
   if (!match) throw new Error(`no activation link in mail ${mail.messageId}`);

@@ -10,6 +10,8 @@ import {
   legacyEmailKeys,
   type MailRequest,
   MailRequestKind,
+  type PasswordChange,
+  type PasswordResetMailClaim,
   type Replaced,
   storedEmailKey,
   type UserRecord,
@@ -18,6 +20,11 @@ import {
 } from '..';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const NO_RESET_TOKEN = {
+  passwordResetTokenHash: undefined,
+  passwordResetTokenExpiresAt: undefined,
+} as const;
 
 const CLOSED_REQUEST = {
   mailClaimId: undefined,
@@ -37,6 +44,8 @@ export class InMemoryUserStore extends UserStore {
   private readonly users = new Map<string, UserRecord>();
   /** email key → username (and the pending account's expiry), like the UserEmail table. */
   private readonly emailClaims = new Map<string, { username: string; expiresAt?: number }>();
+  /** username → when a password change last ended its sessions (the real store's marker). */
+  private readonly sessionsEnded = new Map<string, string>();
 
   async create(user: UserRecord, replacing?: Replaced): Promise<void> {
     const now = new Date(user.createdAt);
@@ -106,6 +115,11 @@ export class InMemoryUserStore extends UserStore {
     if (!user) return false;
     const open = { mailRequestId: request.id, mailRequestKind: request.kind };
     const noClaim = { mailClaimId: undefined, mailClaimExpiresAt: undefined };
+    if (request.kind === MailRequestKind.PASSWORD_RESET) {
+      if (isExpiredPending(user, new Date(now))) return false;
+      this.update(username, { ...open, ...noClaim, ...NO_RESET_TOKEN });
+      return true;
+    }
     if (request.kind !== MailRequestKind.ACTIVATION) {
       if (user.activationStatus !== ActivationStatus.DONE) return false;
       this.update(username, { ...open, ...noClaim });
@@ -187,6 +201,78 @@ export class InMemoryUserStore extends UserStore {
     return { claimed: true };
   }
 
+  async claimPasswordResetMail(
+    username: string,
+    claim: PasswordResetMailClaim,
+  ): Promise<ClaimOutcome> {
+    const user = this.users.get(username);
+    if (!user || isExpiredPending(user, new Date(claim.now))) {
+      return { claimed: false, reason: 'NOT_FOUND' };
+    }
+    if (
+      user.mailRequestId !== claim.requestId ||
+      user.mailRequestKind !== MailRequestKind.PASSWORD_RESET
+    ) {
+      return { claimed: false, reason: 'NOT_OPEN' };
+    }
+    if (this.heldByAnother(user, claim)) return { claimed: false, reason: 'HELD' };
+    this.update(username, {
+      mailClaimId: claim.claimId,
+      mailClaimExpiresAt: claim.leaseExpiresAt,
+      passwordResetTokenHash: claim.tokenHash,
+      passwordResetTokenExpiresAt: claim.tokenExpiresAt,
+    });
+    return { claimed: true };
+  }
+
+  async changePassword(change: PasswordChange): Promise<boolean> {
+    const { user: read, proof, request, now } = change;
+    const user = this.users.get(read.username);
+    if (!user) return false;
+    const proven =
+      'resetTokenHash' in proof
+        ? !isExpiredPending(user, new Date(now)) &&
+          user.passwordResetTokenHash === proof.resetTokenHash &&
+          user.passwordResetTokenExpiresAt !== undefined &&
+          user.passwordResetTokenExpiresAt > now
+        : user.activationStatus === ActivationStatus.DONE &&
+          user.passwordHash === proof.passwordHash;
+    if (!proven) return false;
+    this.update(read.username, {
+      passwordHash: change.newPasswordHash,
+      passwordChangedAt: now,
+      activationStatus: ActivationStatus.DONE,
+      activatedAt: user.activatedAt ?? now,
+      mailRequestId: request.id,
+      mailRequestKind: request.kind,
+      ...NO_RESET_TOKEN,
+      activationTokenHash: undefined,
+      activationTokenExpiresAt: undefined,
+      mailClaimId: undefined,
+      mailClaimExpiresAt: undefined,
+      expiresAt: undefined,
+    });
+    const key = storedEmailKey(user.email);
+    if (this.emailClaims.get(key)?.username === read.username) {
+      this.emailClaims.set(key, { username: read.username });
+    }
+    this.sessionsEnded.set(read.username, now);
+    return true;
+  }
+
+  /** When `changePassword` last ended the account's sessions (ISO), for assertions. */
+  sessionsEndedAt(username: string): string | undefined {
+    return this.sessionsEnded.get(username);
+  }
+
+  private heldByAnother(user: UserRecord, claim: { claimId: string; now: string }): boolean {
+    return (
+      user.mailClaimId !== claim.claimId &&
+      user.mailClaimExpiresAt !== undefined &&
+      user.mailClaimExpiresAt > claim.now
+    );
+  }
+
   private claimRefusal(
     username: string,
     status: ActivationStatus,
@@ -196,11 +282,7 @@ export class InMemoryUserStore extends UserStore {
     if (!user) return { claimed: false, reason: 'NOT_FOUND' };
     if (user.activationStatus !== status) return { claimed: false, reason: 'NOT_NONE' };
     if (user.mailRequestId !== claim.requestId) return { claimed: false, reason: 'NOT_OPEN' };
-    const heldByAnother =
-      user.mailClaimId !== claim.claimId &&
-      user.mailClaimExpiresAt !== undefined &&
-      user.mailClaimExpiresAt > claim.now;
-    return heldByAnother ? { claimed: false, reason: 'HELD' } : undefined;
+    return this.heldByAnother(user, claim) ? { claimed: false, reason: 'HELD' } : undefined;
   }
 
   async releaseActivationMailClaim(username: string, claimId: string): Promise<void> {
@@ -223,9 +305,7 @@ export class InMemoryUserStore extends UserStore {
 
   async markNoticeSent(username: string, claimId: string): Promise<boolean> {
     const user = this.users.get(username);
-    if (user?.mailClaimId !== claimId || user.activationStatus !== ActivationStatus.DONE) {
-      return false;
-    }
+    if (user?.mailClaimId !== claimId) return false;
     this.update(username, CLOSED_REQUEST);
     return true;
   }
@@ -250,6 +330,7 @@ export class InMemoryUserStore extends UserStore {
       activationStatus: ActivationStatus.DONE,
       activatedAt: now,
       ...CLOSED_REQUEST,
+      ...NO_RESET_TOKEN,
       expiresAt: undefined,
     });
     const key = storedEmailKey(email);

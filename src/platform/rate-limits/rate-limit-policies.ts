@@ -13,7 +13,10 @@
 export type RateLimitKey =
   /** The client's address (IPv6 by its /64), from the socket or API Gateway's sourceIp. */
   | 'address'
-  /** The username in the body, normalised as sign-in normalises it. */
+  /**
+   * The username in the body, normalised as sign-in normalises it; on a signed-in route,
+   * the session's account.
+   */
   | 'account'
   /** The username in the body and the client's address together. */
   | 'account-address'
@@ -42,6 +45,8 @@ export const RATE_LIMIT_NAMES = [
   'mail-cooldown',
   'mail-daily',
   'mail-address',
+  'password-reset-address',
+  'password-reset-account',
 ] as const;
 export type RateLimitName = (typeof RATE_LIMIT_NAMES)[number];
 
@@ -56,6 +61,8 @@ export const RATE_LIMIT_VARIABLES: Readonly<Record<RateLimitName, string>> = {
   'mail-cooldown': 'RATE_LIMIT_MAIL_COOLDOWN',
   'mail-daily': 'RATE_LIMIT_MAIL_PER_DAY',
   'mail-address': 'RATE_LIMIT_MAIL_PER_ADDRESS',
+  'password-reset-address': 'RATE_LIMIT_PASSWORD_RESET_PER_ADDRESS',
+  'password-reset-account': 'RATE_LIMIT_PASSWORD_RESET_PER_ACCOUNT',
 };
 
 /** What each limit counts, and its default as `<limit>/<window>`. */
@@ -78,6 +85,10 @@ export const RATE_LIMIT_DEFAULTS: Readonly<
   'mail-daily': { key: 'identifier', value: '5/1d' },
   // One address asking mail for many identifiers (each within its own budget).
   'mail-address': { key: 'address', value: '20/1h' },
+  // Setting a password with a reset link: like activation, a 256-bit token is not guessed;
+  // these only keep a scripted client boring.
+  'password-reset-address': { key: 'address', value: '30/15m' },
+  'password-reset-account': { key: 'account', value: '10/1h' },
 };
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;

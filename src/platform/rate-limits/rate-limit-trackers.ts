@@ -25,7 +25,9 @@ export function clientAddress(req: Request): string {
 }
 
 function account(req: Request): string {
-  const username = bodyField(req, 'username');
+  // A signed-in route (SessionGuard ran first): the session's account, not the body's.
+  const session = (req as Request & { session?: { username: string } }).session;
+  const username = session?.username ?? bodyField(req, 'username');
   return username === undefined ? NO_TRACKER : normaliseUsername(username);
 }
 

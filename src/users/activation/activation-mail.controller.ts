@@ -19,6 +19,7 @@ import {
 import type { Request, Response } from 'express';
 import { ActivationMailRequestService } from '../../activation';
 import { Accepts } from '../../platform/json-body.guard';
+import { AccountIdentifierDto } from '../dto/account-identifier.dto';
 import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
 import {
   activationMailRequestedPage,
@@ -30,7 +31,6 @@ import {
 import { ActivationPagesFilter } from './activation-pages.filter';
 import { answersWithJson } from './answer-format';
 import { FormBodyGuard } from './form-body.guard';
-import { RequestActivationMailDto } from './request-activation-mail.dto';
 
 /** The one answer of `POST /activation-mail`, whatever the account. */
 export const ACTIVATION_MAIL_REQUESTED = {
@@ -52,7 +52,7 @@ export class ActivationMailController {
   @UseGuards(FormBodyGuard)
   @Accepts('application/x-www-form-urlencoded', 'application/json')
   async request(
-    @Body() body: RequestActivationMailDto,
+    @Body() body: AccountIdentifierDto,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {

@@ -23,8 +23,16 @@ import {
 export class ActivationPagesFilter extends ApiErrorsFilter {
   private readonly pageLogger = new Logger(ActivationPagesFilter.name);
 
-  /** `clientErrorPage`: what a browser sees for any 4xx but 429 (by default the invalid-link page). */
-  constructor(private readonly clientErrorPage: () => Page = invalidLinkPage) {
+  /**
+   * `clientErrorPage`: what a browser sees for any 4xx but 429 (by default the invalid-link
+   * page), given the request and the error.
+   */
+  constructor(
+    private readonly clientErrorPage: (
+      request: Request,
+      exception: unknown,
+    ) => Page = invalidLinkPage,
+  ) {
     super();
   }
 
@@ -45,7 +53,7 @@ export class ActivationPagesFilter extends ApiErrorsFilter {
       return;
     }
     if (statusCode < 500) {
-      sendPage(response, this.clientErrorPage());
+      sendPage(response, this.clientErrorPage(request, exception));
       return;
     }
     this.pageLogger.error({ err: exception, code }, 'activation request failed');

@@ -119,8 +119,12 @@ export class ActivationController {
     }
     const { outcome, user } = activation;
     const alreadyActive = outcome === 'ALREADY_ACTIVE';
-    const session = await this.sessions.start(user.username);
-    this.cookie.write(response, session.token, session.expiresAt);
+    // Undefined only when a password reset won a race with this activation: no session.
+    const session = await this.sessions.start({
+      username: user.username,
+      passwordHash: activation.passwordHash,
+    });
+    if (session) this.cookie.write(response, session.token, session.expiresAt);
     if (answersWithJson(request)) {
       setPrivacyHeaders(response);
       const result: ActivationResult = {

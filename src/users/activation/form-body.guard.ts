@@ -14,10 +14,11 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { type Request, type Response, urlencoded } from 'express';
 
 /**
- * The page's form is username + token + password: under 1 KB, but a 128-character
- * password of non-Latin letters is up to 1.5 KB percent-encoded.
+ * The largest form is the new-password one, username + token + the password twice: under
+ * 1 KB, but a 128-character password of non-Latin letters is up to 1.5 KB
+ * percent-encoded, twice.
  */
-export const FORM_BODY_LIMIT = '2kb';
+export const FORM_BODY_LIMIT = '4kb';
 export const FORM_PARAMETER_LIMIT = 8;
 
 const parseForm = urlencoded({

@@ -414,6 +414,7 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
     function sendService(mailer: RecordingMailer, clock: FixedClock): SendActivationMailService {
       return new SendActivationMailService(tables.users, mailer, clock, {
         tokenTtlSeconds: 3600,
+        passwordResetTokenTtlSeconds: 3600,
         claimLeaseSeconds: 60,
         allowedActivationUrlBases: [BASE],
       });

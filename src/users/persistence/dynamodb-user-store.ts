@@ -35,8 +35,11 @@ import {
   isActivationStatus,
   isMailRequestKind,
   legacyEmailKeys,
+  isExpiredPending,
   type MailRequest,
   MailRequestKind,
+  type PasswordChange,
+  type PasswordResetMailClaim,
   type Replaced,
   StoreBusyError,
   UsernameTakenError,
@@ -44,7 +47,7 @@ import {
   UserStore,
 } from '../../activation';
 import type { TableNames } from '../../config/app-config';
-import { USER_EMAIL_KEY, USER_KEY } from './user-tables';
+import { sessionsEndedItem, USER_EMAIL_KEY, USER_KEY } from './user-tables';
 
 /** A stored item that does not look like a user: a bug or a manual edit, never client input. */
 export class CorruptUserItemError extends Error {
@@ -61,6 +64,11 @@ const FREE_CLAIM =
   '(attribute_not_exists(mailClaimExpiresAt) OR mailClaimExpiresAt <= :now OR mailClaimId = :claimId)';
 /** The attributes of an open mail request and its send claim, removed when it is done. */
 const OPEN_REQUEST = 'mailClaimId, mailClaimExpiresAt, mailRequestId, mailRequestKind';
+/** The live reset token's attributes. */
+const RESET_TOKEN = 'passwordResetTokenHash, passwordResetTokenExpiresAt';
+/** Active, or pending and not expired (`:done`, `:nowSeconds`). */
+const LIVE_ACCOUNT =
+  '(activationStatus = :done OR attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)';
 const CONDITION_FAILED = 'ConditionalCheckFailed';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,7 +80,9 @@ function reasonCodes(error: TransactionCanceledException): (string | undefined)[
 export class DynamoDbUserStore extends UserStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
-    private readonly tables: Pick<TableNames, 'users' | 'userEmails'>,
+    /** `sessions` only where passwords change (the API): a change ends the account's sessions. */
+    private readonly tables: Pick<TableNames, 'users' | 'userEmails'> &
+      Partial<Pick<TableNames, 'sessions'>>,
   ) {
     super();
   }
@@ -235,6 +245,21 @@ export class DynamoDbUserStore extends UserStore {
 
   async requestMail(username: string, request: MailRequest, now: string): Promise<boolean> {
     const values = { ':id': request.id, ':kind': request.kind };
+    if (request.kind === MailRequestKind.PASSWORD_RESET) {
+      return this.conditionalUpdate({
+        Key: { [USER_KEY]: username },
+        UpdateExpression:
+          'SET mailRequestId = :id, mailRequestKind = :kind ' +
+          `REMOVE ${RESET_TOKEN}, mailClaimId, mailClaimExpiresAt`,
+        ConditionExpression: `attribute_exists(#key) AND ${LIVE_ACCOUNT}`,
+        ExpressionAttributeNames: { '#key': USER_KEY },
+        ExpressionAttributeValues: {
+          ...values,
+          ':done': ActivationStatus.DONE,
+          ':nowSeconds': Math.floor(Date.parse(now) / 1000),
+        },
+      });
+    }
     if (request.kind !== MailRequestKind.ACTIVATION) {
       return this.conditionalUpdate({
         Key: { [USER_KEY]: username },
@@ -365,6 +390,40 @@ export class DynamoDbUserStore extends UserStore {
     return this.refusedClaim(username, ActivationStatus.DONE, claim.requestId);
   }
 
+  async claimPasswordResetMail(
+    username: string,
+    claim: PasswordResetMailClaim,
+  ): Promise<ClaimOutcome> {
+    const claimed = await this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      UpdateExpression:
+        'SET mailClaimId = :claimId, mailClaimExpiresAt = :leaseEnd, ' +
+        'passwordResetTokenHash = :tokenHash, passwordResetTokenExpiresAt = :tokenEnd',
+      ConditionExpression:
+        `mailRequestId = :requestId AND mailRequestKind = :reset AND ${LIVE_ACCOUNT} AND ` +
+        FREE_CLAIM,
+      ExpressionAttributeValues: {
+        ':claimId': claim.claimId,
+        ':leaseEnd': claim.leaseExpiresAt,
+        ':tokenHash': claim.tokenHash,
+        ':tokenEnd': claim.tokenExpiresAt,
+        ':requestId': claim.requestId,
+        ':reset': MailRequestKind.PASSWORD_RESET,
+        ':done': ActivationStatus.DONE,
+        ':now': claim.now,
+        ':nowSeconds': Math.floor(Date.parse(claim.now) / 1000),
+      },
+    });
+    if (claimed) return { claimed: true };
+    const user = await this.findByUsername(username);
+    if (!user) return { claimed: false, reason: 'NOT_FOUND' };
+    if (user.mailRequestId !== claim.requestId) return { claimed: false, reason: 'NOT_OPEN' };
+    if (isExpiredPending(user, new Date(claim.now))) {
+      return { claimed: false, reason: 'NOT_FOUND' };
+    }
+    return { claimed: false, reason: 'HELD' };
+  }
+
   /**
    * Which part of a claim's condition failed: read it back (a race in between only changes
    * which refusal is reported, never whether the claim was taken).
@@ -409,8 +468,9 @@ export class DynamoDbUserStore extends UserStore {
     return this.conditionalUpdate({
       Key: { [USER_KEY]: username },
       UpdateExpression: `REMOVE ${OPEN_REQUEST}`,
-      ConditionExpression: 'mailClaimId = :claimId AND activationStatus = :done',
-      ExpressionAttributeValues: { ':claimId': claimId, ':done': ActivationStatus.DONE },
+      // A claim id is one send attempt's own: it is held only for the request it claimed.
+      ConditionExpression: 'mailClaimId = :claimId',
+      ExpressionAttributeValues: { ':claimId': claimId },
     });
   }
 
@@ -430,7 +490,8 @@ export class DynamoDbUserStore extends UserStore {
       TableName: this.tables.users,
       Key: { [USER_KEY]: user.username },
       UpdateExpression:
-        'SET activationStatus = :done, activatedAt = :now ' + `REMOVE ${OPEN_REQUEST}, expiresAt`,
+        'SET activationStatus = :done, activatedAt = :now ' +
+        `REMOVE ${OPEN_REQUEST}, ${RESET_TOKEN}, expiresAt`,
       ConditionExpression:
         'activationTokenHash = :tokenHash AND activationTokenExpiresAt > :now AND ' +
         'activationStatus IN (:none, :sent) AND ' +
@@ -445,16 +506,70 @@ export class DynamoDbUserStore extends UserStore {
       },
     };
     if (user.expiresAt === undefined) return this.conditionalUpdate(activateUser);
-    const keepClaim = {
+    const refused = await this.transact(
+      new TransactWriteCommand({
+        TransactItems: [{ Update: activateUser }, { Update: this.keepClaim(user) }],
+      }),
+    );
+    return refused === undefined;
+  }
+
+  /** The e-mail claim of a pending account that becomes active: it loses its expiry. */
+  private keepClaim(user: Pick<UserRecord, 'username' | 'email'>) {
+    return {
       TableName: this.tables.userEmails,
       Key: { [USER_EMAIL_KEY]: storedEmailKey(user.email) },
       UpdateExpression: 'REMOVE expiresAt',
       ConditionExpression: 'username = :username',
       ExpressionAttributeValues: { ':username': user.username },
     };
+  }
+
+  /**
+   * One transaction: the user item (new hash, tokens gone, the notice's request, DONE),
+   * the e-mail claim's expiry for a pending account, and the account's sessions marker.
+   */
+  async changePassword(change: PasswordChange): Promise<boolean> {
+    const { user, proof, request, now } = change;
+    if (user.username === '') return false;
+    if (this.tables.sessions === undefined) {
+      throw new Error('DynamoDbUserStore: changePassword needs the sessions table');
+    }
+    const byReset = 'resetTokenHash' in proof;
+    const updateUser = {
+      TableName: this.tables.users,
+      Key: { [USER_KEY]: user.username },
+      UpdateExpression:
+        'SET passwordHash = :newHash, passwordChangedAt = :now, activationStatus = :done, ' +
+        'activatedAt = if_not_exists(activatedAt, :now), ' +
+        'mailRequestId = :requestId, mailRequestKind = :kind ' +
+        `REMOVE ${RESET_TOKEN}, activationTokenHash, activationTokenExpiresAt, ` +
+        'mailClaimId, mailClaimExpiresAt, expiresAt',
+      ConditionExpression: byReset
+        ? `passwordResetTokenHash = :proof AND passwordResetTokenExpiresAt > :now AND ${LIVE_ACCOUNT}`
+        : 'passwordHash = :proof AND activationStatus = :done',
+      ExpressionAttributeValues: {
+        ':newHash': change.newPasswordHash,
+        ':now': now,
+        ':done': ActivationStatus.DONE,
+        ':requestId': request.id,
+        ':kind': request.kind,
+        ':proof': byReset ? proof.resetTokenHash : proof.passwordHash,
+        ...(byReset ? { ':nowSeconds': Math.floor(Date.parse(now) / 1000) } : {}),
+      },
+    };
     const refused = await this.transact(
       new TransactWriteCommand({
-        TransactItems: [{ Update: activateUser }, { Update: keepClaim }],
+        TransactItems: [
+          { Update: updateUser },
+          ...(byReset && user.expiresAt !== undefined ? [{ Update: this.keepClaim(user) }] : []),
+          {
+            Put: {
+              TableName: this.tables.sessions,
+              Item: sessionsEndedItem(user.username, new Date(now)),
+            },
+          },
+        ],
       }),
     );
     return refused === undefined;
@@ -558,4 +673,7 @@ const OPTIONAL_TEXT_FIELDS = [
   'activatedAt',
   'mailRequestId',
   'signUpNoticeRequestedAt',
+  'passwordResetTokenHash',
+  'passwordResetTokenExpiresAt',
+  'passwordChangedAt',
 ] as const satisfies readonly (keyof UserRecord)[];

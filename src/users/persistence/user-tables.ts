@@ -5,8 +5,11 @@
  * - User: one item per user, key `username`; its stream (NEW_IMAGE) drives activation mail.
  * - UserEmail: one item per email key (lower-cased address), key `email`; written in the
  *   same transaction as the user, which is what makes email addresses unique.
- * - UserSession: one item per sign-in, key `sessionIdHash` (SHA-256 of the cookie's token,
- *   so a leaked table does not leak sessions); expired items are removed by TTL.
+ * - UserSession: one item per sign-in under its account, key `username` + `sessionIdHash`
+ *   (SHA-256 of the cookie's token, so a leaked table does not leak sessions), so that an
+ *   account's sessions are found with one strongly consistent Query; plus, once the
+ *   account's sessions were ended, one marker item (`sessionIdHash` = `#ended`): every
+ *   session started before its `endedAt` is over. Expired sessions are removed by TTL.
  * - RateLimit: one counter per rate limit and key, key `limitKey` (a SHA-256, so the table
  *   holds no address or username); expired counters are removed by TTL.
  */
@@ -15,8 +18,22 @@ import type { TableNames } from '../../config/app-config';
 
 export const USER_KEY = 'username';
 export const USER_EMAIL_KEY = 'email';
+/** The session table's partition key: the account's username. */
+export const SESSION_ACCOUNT_KEY = 'username';
+/** The session table's sort key: SHA-256 (hex) of the cookie's token, or SESSIONS_ENDED. */
 export const SESSION_KEY = 'sessionIdHash';
 export const SESSION_TTL_ATTRIBUTE = 'expiresAt';
+/** The sort key of an account's marker: its sessions started before `endedAt` are over. */
+export const SESSIONS_ENDED = '#ended';
+
+/**
+ * The marker that ends every session of `username` started before `now` (epoch ms in
+ * `endedAt`). Written by sign-out everywhere and, in the same transaction, by a password
+ * change. It has no expiry: one small item per account that ever used it.
+ */
+export function sessionsEndedItem(username: string, now: Date): Record<string, string | number> {
+  return { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED, endedAt: now.getTime() };
+}
 /** On User and UserEmail items of a pending account: when it is gone (epoch seconds). */
 export const PENDING_ACCOUNT_TTL_ATTRIBUTE = 'expiresAt';
 export const RATE_LIMIT_KEY = 'limitKey';
@@ -26,6 +43,11 @@ export interface TableDefinition {
   readonly create: CreateTableCommandInput;
   /** Attribute holding an epoch-seconds expiry, for DynamoDB's TTL. */
   readonly ttlAttribute?: string;
+  /**
+   * Holds nothing that must outlive a change of its keys (sessions: the cost is one more
+   * sign-in): the local launcher creates it anew when its key schema changed.
+   */
+  readonly disposable?: boolean;
 }
 
 function keyedTable(name: string, key: string): CreateTableCommandInput {
@@ -50,7 +72,22 @@ export function userTableDefinitions(tables: TableNames): TableDefinition[] {
       create: keyedTable(tables.userEmails, USER_EMAIL_KEY),
       ttlAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
     },
-    { create: keyedTable(tables.sessions, SESSION_KEY), ttlAttribute: SESSION_TTL_ATTRIBUTE },
+    {
+      create: {
+        TableName: tables.sessions,
+        AttributeDefinitions: [
+          { AttributeName: SESSION_ACCOUNT_KEY, AttributeType: 'S' },
+          { AttributeName: SESSION_KEY, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: SESSION_ACCOUNT_KEY, KeyType: 'HASH' },
+          { AttributeName: SESSION_KEY, KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      },
+      ttlAttribute: SESSION_TTL_ATTRIBUTE,
+      disposable: true,
+    },
     {
       create: keyedTable(tables.rateLimits, RATE_LIMIT_KEY),
       ttlAttribute: RATE_LIMIT_TTL_ATTRIBUTE,

@@ -1,0 +1,28 @@
+import { IsDefined, IsString, ValidateIf } from 'class-validator';
+import {
+  emailProblems,
+  normaliseEmail,
+  normaliseUsername,
+  usernameProblems,
+} from '../../activation';
+import { FollowsRule } from './follows-rule.decorator';
+
+const STRING = { message: '$property must be a string' };
+
+/**
+ * `POST /activation-mail` and `POST /password-reset`, from a page's form or as JSON: the
+ * account's e-mail address or its username (with both, the address counts). Only the
+ * shape is checked: whether an account has it is never said.
+ */
+export class AccountIdentifierDto {
+  @IsDefined({ message: 'email (or username) is required' })
+  @IsString(STRING)
+  @FollowsRule(emailProblems, normaliseEmail)
+  @ValidateIf((dto: AccountIdentifierDto) => dto.email !== undefined || dto.username === undefined)
+  email?: string;
+
+  @IsString(STRING)
+  @FollowsRule(usernameProblems, normaliseUsername)
+  @ValidateIf((dto: AccountIdentifierDto) => dto.email === undefined && dto.username !== undefined)
+  username?: string;
+}
