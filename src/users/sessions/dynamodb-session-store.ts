@@ -65,7 +65,9 @@ export class DynamoDbSessionStore extends SessionStore {
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const token = `${account.username}.${secret}`;
     const now = this.clock.now();
-    const expiresAt = new Date(now.getTime() + this.ttlSeconds * 1000);
+    // Whole seconds, as stored for TTL, so the cookie and `find` agree on the same instant.
+    const expiresAtSeconds = Math.floor(now.getTime() / 1000) + this.ttlSeconds;
+    const expiresAt = new Date(expiresAtSeconds * 1000);
     const write = new TransactWriteCommand({
       TransactItems: [
         {
@@ -87,7 +89,7 @@ export class DynamoDbSessionStore extends SessionStore {
               [SESSION_KEY]: hashSecret(secret),
               createdAt: now.toISOString(),
               createdAtMs: now.getTime(),
-              [SESSION_TTL_ATTRIBUTE]: Math.ceil(expiresAt.getTime() / 1000),
+              [SESSION_TTL_ATTRIBUTE]: expiresAtSeconds,
             },
           },
         },
