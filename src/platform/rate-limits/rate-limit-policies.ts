@@ -78,7 +78,7 @@ export const RATE_LIMIT_DEFAULTS: Readonly<
   'login-address': { key: 'address', value: '60/15m' },
   'register-address': { key: 'address', value: '20/1h' },
   'activate-address': { key: 'address', value: '30/15m' },
-  // Token guessing at one account: a link is 128 random bits, this only keeps it boring.
+  // Token guessing at one account: a link is 256 random bits, this only keeps it boring.
   'activate-account': { key: 'account', value: '10/1h' },
   // The shared budget of every mail a client can ask for (resend, password reset).
   'mail-cooldown': { key: 'identifier', value: '1/1m' },
