@@ -30,7 +30,7 @@ export function passwordResetRequestPage(problem?: string): Page {
     status: problem ? 400 : 200,
     title: 'Reset your password',
     body: `<h1>Forgot your password?</h1>
-<p>Enter the e-mail address of your account. We send a link to choose a new password; it works for an hour, once.</p>
+<p>Enter the e-mail address of your account. We send a link to choose a new password; it works once, for a limited time (the mail says until when).</p>
 ${problemParagraph(problem)}${requestForm('password-reset')}`,
   };
 }
@@ -44,7 +44,7 @@ export function passwordResetRequestedPage(): Page {
     status: 202,
     title: 'Check your inbox',
     body: `<h1>Check your inbox</h1>
-<p>If an account has this address, a mail with a link to choose a new password is on its way. The link works for an hour, once, and only the link in the newest mail works.</p>
+<p>If an account has this address, a mail with a link to choose a new password is on its way. The link works once, until the time the mail gives, and only the link in the newest mail works.</p>
 <p>Nothing arrived? Check the spam folder, and that you typed the address of your account.</p>`,
   };
 }
@@ -96,7 +96,7 @@ export function invalidResetLinkPage(): Page {
     status: 400,
     title: 'This link is not valid',
     body: `<h1>This password-reset link is not valid or has expired</h1>
-<p>A reset link works for an hour, once, and only the link in the newest reset mail works. Any password change makes older links stop working.</p>
+<p>A reset link works once, for a limited time, and only the link in the newest reset mail works. Any password change makes older links stop working.</p>
 <h2>Get a new reset link</h2>
 ${requestForm('../password-reset')}`,
   };
