@@ -132,19 +132,16 @@ export class SendActivationMailService {
     }
     const { base, to } = this.destination(user);
 
-    const now = this.clock.now();
-    const token = mintActivationToken();
-    const claimId = randomUUID();
-    const tokenExpiresAt = new Date(now.getTime() + this.settings.tokenTtlSeconds * 1000);
+    const claim = this.newClaim();
+    const { token, tokenHash, tokenExpiresAt } = this.newToken(
+      claim,
+      this.settings.tokenTtlSeconds,
+    );
     const outcome = await this.storeCall(() =>
       this.store.claimActivationMail(username, {
-        claimId,
-        tokenHash: token.hash,
-        tokenExpiresAt: tokenExpiresAt.toISOString(),
-        leaseExpiresAt: new Date(
-          now.getTime() + this.settings.claimLeaseSeconds * 1000,
-        ).toISOString(),
-        now: now.toISOString(),
+        ...claim,
+        tokenHash,
+        tokenExpiresAt,
         ...(requestId === undefined ? {} : { requestId }),
       }),
     );
@@ -155,10 +152,10 @@ export class SendActivationMailService {
       name: user.name,
       username: user.username,
       activationUrlBase: base,
-      token: token.token,
-      expiresAt: tokenExpiresAt,
+      token,
+      expiresAt: new Date(tokenExpiresAt),
     });
-    return this.deliver(username, claimId, mail, false);
+    return this.deliver(username, claim.claimId, mail, false);
   }
 
   /** A live account's password-reset mail, for its open request `requestId`. */
@@ -167,22 +164,17 @@ export class SendActivationMailService {
     requestId: string,
   ): Promise<SendActivationMailOutcome> {
     const { base, to } = this.destination(user);
-    const now = this.clock.now();
-    const token = mintActivationToken();
-    const claimId = randomUUID();
-    const tokenExpiresAt = new Date(
-      now.getTime() + this.settings.passwordResetTokenTtlSeconds * 1000,
+    const claim = this.newClaim();
+    const { token, tokenHash, tokenExpiresAt } = this.newToken(
+      claim,
+      this.settings.passwordResetTokenTtlSeconds,
     );
     const outcome = await this.storeCall(() =>
       this.store.claimPasswordResetMail(user.username, {
-        claimId,
+        ...claim,
         requestId,
-        tokenHash: token.hash,
-        tokenExpiresAt: tokenExpiresAt.toISOString(),
-        leaseExpiresAt: new Date(
-          now.getTime() + this.settings.claimLeaseSeconds * 1000,
-        ).toISOString(),
-        now: now.toISOString(),
+        tokenHash,
+        tokenExpiresAt,
       }),
     );
     if (!outcome.claimed) return this.refused(user.username, outcome);
@@ -191,10 +183,10 @@ export class SendActivationMailService {
       name: user.name,
       username: user.username,
       activationUrlBase: base,
-      token: token.token,
-      expiresAt: tokenExpiresAt,
+      token,
+      expiresAt: new Date(tokenExpiresAt),
     });
-    return this.deliver(user.username, claimId, mail, true);
+    return this.deliver(user.username, claim.claimId, mail, true);
   }
 
   /** An active account's notice, for its open request `requestId`. */
@@ -204,17 +196,9 @@ export class SendActivationMailService {
     kind: AccountNoticeKind,
   ): Promise<SendActivationMailOutcome> {
     const { base, to } = this.destination(user);
-    const now = this.clock.now();
-    const claimId = randomUUID();
+    const claim = this.newClaim();
     const outcome = await this.storeCall(() =>
-      this.store.claimAccountNotice(user.username, {
-        claimId,
-        requestId,
-        leaseExpiresAt: new Date(
-          now.getTime() + this.settings.claimLeaseSeconds * 1000,
-        ).toISOString(),
-        now: now.toISOString(),
-      }),
+      this.store.claimAccountNotice(user.username, { ...claim, requestId }),
     );
     if (!outcome.claimed) return this.refused(user.username, outcome);
     const mail = renderAccountNotice({
@@ -225,7 +209,27 @@ export class SendActivationMailService {
       siteUrl: new URL('./', base).href,
       passwordResetUrl: passwordResetRequestPage(base),
     });
-    return this.deliver(user.username, claimId, mail, true);
+    return this.deliver(user.username, claim.claimId, mail, true);
+  }
+
+  /** A new send attempt's claim: its id, now, and the end of its lease. */
+  private newClaim(): { claimId: string; now: string; leaseExpiresAt: string } {
+    const now = this.clock.now().getTime();
+    return {
+      claimId: randomUUID(),
+      now: new Date(now).toISOString(),
+      leaseExpiresAt: new Date(now + this.settings.claimLeaseSeconds * 1000).toISOString(),
+    };
+  }
+
+  /** A new link token (for the mail), its hash (for the store) and its end, from the claim's now. */
+  private newToken(
+    claim: { now: string },
+    ttlSeconds: number,
+  ): { token: string; tokenHash: string; tokenExpiresAt: string } {
+    const { token, hash } = mintActivationToken();
+    const expiresAt = new Date(Date.parse(claim.now) + ttlSeconds * 1000).toISOString();
+    return { token, tokenHash: hash, tokenExpiresAt: expiresAt };
   }
 
   /**
