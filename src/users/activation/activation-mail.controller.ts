@@ -6,30 +6,19 @@
  * "already active" notice, anything else nothing. The mail goes through the pipeline: the
  * request is a write to the account's item.
  */
-import {
-  Body,
-  Controller,
-  HttpStatus,
-  Post,
-  Req,
-  Res,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ActivationMailRequestService } from '../../activation';
 import { Accepts } from '../../platform/json-body.guard';
-import { AccountIdentifierDto } from '../dto/account-identifier.dto';
+import { AccountIdentifierDto, accountIdentifierOf } from '../dto/account-identifier.dto';
 import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
 import {
   activationMailRequestedPage,
   INVALID_IDENTIFIER_PROBLEM,
   resendFormPage,
-  sendPage,
-  setPrivacyHeaders,
 } from './activation-pages';
 import { ActivationPagesFilter } from './activation-pages.filter';
-import { answersWithJson } from './answer-format';
+import { sendAccepted } from './answer-format';
 import { FormBodyGuard } from './form-body.guard';
 
 /** The one answer of `POST /activation-mail`, whatever the account. */
@@ -56,14 +45,7 @@ export class ActivationMailController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    await this.requests.request(
-      body.email !== undefined ? { email: body.email } : { username: body.username ?? '' },
-    );
-    if (answersWithJson(request)) {
-      setPrivacyHeaders(response);
-      response.status(HttpStatus.ACCEPTED).json(ACTIVATION_MAIL_REQUESTED);
-      return;
-    }
-    sendPage(response, activationMailRequestedPage());
+    await this.requests.request(accountIdentifierOf(body));
+    sendAccepted(request, response, ACTIVATION_MAIL_REQUESTED, activationMailRequestedPage());
   }
 }

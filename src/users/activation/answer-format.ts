@@ -1,4 +1,6 @@
-import type { Request } from 'express';
+import { HttpStatus } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { type Page, sendPage, setPrivacyHeaders } from './activation-pages';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -23,4 +25,11 @@ export function answersWithJson(request: Request): boolean {
 export function answersErrorsWithPage(request: Request): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return true;
   return !answersWithJson(request) && request.is(FORM) !== false;
+}
+
+/** `202` with `json` for a JSON client, else `page`; the same privacy headers either way. */
+export function sendAccepted(request: Request, response: Response, json: object, page: Page): void {
+  if (!answersWithJson(request)) return sendPage(response, page);
+  setPrivacyHeaders(response);
+  response.status(HttpStatus.ACCEPTED).json(json);
 }

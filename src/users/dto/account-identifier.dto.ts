@@ -1,5 +1,6 @@
 import { IsDefined, IsString, ValidateIf } from 'class-validator';
 import {
+  type AccountIdentifier,
   emailProblems,
   normaliseEmail,
   normaliseUsername,
@@ -26,3 +27,7 @@ export class AccountIdentifierDto {
   @ValidateIf((dto: AccountIdentifierDto) => dto.email === undefined && dto.username !== undefined)
   username?: string;
 }
+
+/** The identifier the core looks the account up by: the address when there is one. */
+export const accountIdentifierOf = (body: AccountIdentifierDto): AccountIdentifier =>
+  body.email !== undefined ? { email: body.email } : { username: body.username ?? '' };

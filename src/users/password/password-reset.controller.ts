@@ -39,9 +39,9 @@ import { Accepts } from '../../platform/json-body.guard';
 import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
 import { type Page, sendPage, setPrivacyHeaders } from '../activation/activation-pages';
 import { ActivationPagesFilter } from '../activation/activation-pages.filter';
-import { answersWithJson } from '../activation/answer-format';
+import { answersWithJson, sendAccepted } from '../activation/answer-format';
 import { FormBodyGuard } from '../activation/form-body.guard';
-import { AccountIdentifierDto } from '../dto/account-identifier.dto';
+import { AccountIdentifierDto, accountIdentifierOf } from '../dto/account-identifier.dto';
 import {
   INVALID_ADDRESS_PROBLEM,
   invalidResetLinkPage,
@@ -112,15 +112,8 @@ export class PasswordResetController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    await this.requests.request(
-      body.email !== undefined ? { email: body.email } : { username: body.username ?? '' },
-    );
-    if (answersWithJson(request)) {
-      setPrivacyHeaders(response);
-      response.status(HttpStatus.ACCEPTED).json(PASSWORD_RESET_REQUESTED);
-      return;
-    }
-    sendPage(response, passwordResetRequestedPage());
+    await this.requests.request(accountIdentifierOf(body));
+    sendAccepted(request, response, PASSWORD_RESET_REQUESTED, passwordResetRequestedPage());
   }
 
   /** The link's page: reads nothing, writes nothing (mail scanners fetch every link). */
