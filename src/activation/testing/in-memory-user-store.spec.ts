@@ -1,5 +1,6 @@
 import { ActivationStatus, EmailTakenError, type UserRecord, UsernameTakenError } from '..';
 import { InMemoryUserStore } from './in-memory-user-store';
+import { describePasswordStoreContract } from './password-store.contract';
 import { describeUserStoreContract } from './user-store.contract';
 
 // The fake must keep the real store's contract, or the core's tests prove nothing.
@@ -94,6 +95,17 @@ describe('InMemoryUserStore', () => {
       store: subject,
       putLegacyEmailClaim: async (key, username) => subject.putLegacyEmailClaim(key, username),
       putLegacyUser: async (user) => subject.putLegacyUser(user),
+    };
+  });
+
+  describePasswordStoreContract(() => {
+    const subject = new InMemoryUserStore();
+    return {
+      store: subject,
+      sessionsEndedAt: async (username) => {
+        const endedAt = subject.sessionsEndedAt(username);
+        return endedAt === undefined ? undefined : Date.parse(endedAt);
+      },
     };
   });
 });

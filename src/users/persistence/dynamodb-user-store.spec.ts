@@ -29,8 +29,10 @@ import { activateDirectly } from '../../activation/testing/activate-directly';
 import { FixedClock } from '../../activation/testing/fixed-clock';
 import { FakePasswordHasher } from '../../activation/testing/fake-password-hasher';
 import { activationTokenIn, RecordingMailer } from '../../activation/testing/recording-mailer';
+import { describePasswordStoreContract } from '../../activation/testing/password-store.contract';
 import { describeUserStoreContract } from '../../activation/testing/user-store.contract';
 import { CorruptUserItemError, DynamoDbUserStore } from './dynamodb-user-store';
+import { SESSION_ACCOUNT_KEY, SESSION_KEY, SESSIONS_ENDED } from './user-tables';
 
 const NOW = new Date('2026-03-01T09:00:00.000Z');
 
@@ -381,18 +383,20 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
     await expect(tables.users.findByUsername('full-record')).resolves.toEqual(full);
   });
 
+  const hasAnyItem = async (username: string) => {
+    const { Item } = await tables.documentClient.send(
+      new GetCommand({
+        TableName: tables.config.dynamodb.tables.users,
+        Key: { username },
+        ConsistentRead: true,
+      }),
+    );
+    return Item !== undefined;
+  };
+
   describeUserStoreContract(() => ({
     store: tables.users,
-    hasAnyItem: async (username) => {
-      const { Item } = await tables.documentClient.send(
-        new GetCommand({
-          TableName: tables.config.dynamodb.tables.users,
-          Key: { username },
-          ConsistentRead: true,
-        }),
-      );
-      return Item !== undefined;
-    },
+    hasAnyItem,
     putLegacyEmailClaim: async (key, username) => {
       await tables.documentClient.send(
         new PutCommand({
@@ -405,6 +409,23 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
       await tables.documentClient.send(
         new PutCommand({ TableName: tables.config.dynamodb.tables.users, Item: { ...user } }),
       );
+    },
+  }));
+
+  // The store's tables include the sessions table (testConfig names it), where a password
+  // change writes the account's "every session ended" marker.
+  describePasswordStoreContract(() => ({
+    store: tables.users,
+    hasAnyItem,
+    sessionsEndedAt: async (username) => {
+      const { Item } = await tables.documentClient.send(
+        new GetCommand({
+          TableName: tables.config.dynamodb.tables.sessions,
+          Key: { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED },
+          ConsistentRead: true,
+        }),
+      );
+      return Item === undefined ? undefined : (Item.endedAt as number);
     },
   }));
 

@@ -416,10 +416,14 @@ export class DynamoDbUserStore extends UserStore {
     });
     if (claimed) return { claimed: true };
     const user = await this.findByUsername(username);
-    if (!user) return { claimed: false, reason: 'NOT_FOUND' };
-    if (user.mailRequestId !== claim.requestId) return { claimed: false, reason: 'NOT_OPEN' };
-    if (isExpiredPending(user, new Date(claim.now))) {
+    if (!user || isExpiredPending(user, new Date(claim.now))) {
       return { claimed: false, reason: 'NOT_FOUND' };
+    }
+    if (
+      user.mailRequestId !== claim.requestId ||
+      user.mailRequestKind !== MailRequestKind.PASSWORD_RESET
+    ) {
+      return { claimed: false, reason: 'NOT_OPEN' };
     }
     return { claimed: false, reason: 'HELD' };
   }
