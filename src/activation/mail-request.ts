@@ -11,7 +11,9 @@
  * - SIGN_UP_ATTEMPT: someone tried to register the address of an active account.
  * - PASSWORD_RESET: a password-reset mail, with a link, to any live account.
  * - PASSWORD_CHANGED: the notice that an account's password was changed (by a reset, or
- *   signed in).
+ *   signed in). Until it is sent, no other request replaces it for
+ *   PASSWORD_CHANGED_NOTICE_HOLD_SECONDS: whoever changed the password cannot swallow the
+ *   owner's notice by asking for another mail right after.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -24,6 +26,19 @@ export const MailRequestKind = {
 } as const;
 
 export type MailRequestKind = (typeof MailRequestKind)[keyof typeof MailRequestKind];
+
+/**
+ * How long an unsent PASSWORD_CHANGED notice keeps its place as the open request. The
+ * pipeline sends it within a second; the hold only matters while it is stuck (retries,
+ * throttling), and ends so that a notice that can never go out does not block every later
+ * reset of the account.
+ */
+export const PASSWORD_CHANGED_NOTICE_HOLD_SECONDS = 15 * 60;
+
+/** The instant before which a password change no longer holds the open request. */
+export function noticeHoldSince(now: string): string {
+  return new Date(Date.parse(now) - PASSWORD_CHANGED_NOTICE_HOLD_SECONDS * 1000).toISOString();
+}
 
 /** The kinds sent to an active account: notices, without a link that changes anything. */
 export type AccountNoticeKind = Exclude<MailRequestKind, 'ACTIVATION' | 'PASSWORD_RESET'>;

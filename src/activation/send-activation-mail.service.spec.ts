@@ -1,10 +1,12 @@
 import { AccountActivationService } from './account-activation.service';
+import { ActivationMailRequestService } from './activation-mail-request.service';
 import { ActivationStatus } from './activation-status';
 import {
   ActivationMailInProgressError,
   ActivationUrlBaseNotAllowedError,
   EmailAddressNotDeliverableError,
   InvalidActivationLinkError,
+  InvalidPasswordResetLinkError,
   MailDeliveryError,
   StoreBusyError,
   UserNotFoundError,
@@ -12,8 +14,15 @@ import {
 } from './activation.errors';
 import { activationTokenMatches } from './activation-token';
 import { ACCOUNT_NOTICE_SUBJECTS } from './account-notice-mail';
-import { MailRequestKind, newMailRequest } from './mail-request';
+import {
+  MailRequestKind,
+  newMailRequest,
+  PASSWORD_CHANGED_NOTICE_HOLD_SECONDS,
+} from './mail-request';
 import { MailNotSentError } from './mailer.port';
+import { PasswordChangeService } from './password-change.service';
+import { PASSWORD_RESET_MAIL_SUBJECT } from './password-reset-mail';
+import { PasswordResetRequestService } from './password-reset-request.service';
 import { activateDirectly } from './testing/activate-directly';
 import {
   type ActivationMailSettings,
@@ -536,6 +545,316 @@ describe('SendActivationMailService', () => {
         status: ActivationStatus.DONE,
       });
       expect(mailer.sent).toHaveLength(0);
+    });
+  });
+
+  describe('password-reset mails', () => {
+    const NEW_PASSWORD = 'a brand new passphrase';
+    const RESET_PAGE = 'https://cards.example/password-reset/new';
+
+    const active = async () => {
+      await store.create(alice);
+      await activateDirectly(store, 'alice', new Date(NOW));
+    };
+
+    /** "I forgot my password", as the endpoint asks for it; returns the open request's id. */
+    async function requestReset(): Promise<string> {
+      await expect(
+        new PasswordResetRequestService(store, clock).request({ username: 'alice' }),
+      ).resolves.toBe(true);
+      const user = await store.findByUsername('alice');
+      expect(user?.mailRequestKind).toBe(MailRequestKind.PASSWORD_RESET);
+      return user!.mailRequestId!;
+    }
+
+    /** The state machine's run for `requestId`: send, then record with its result. */
+    async function mailAndRecordRequest(requestId: string) {
+      const outcome = await service.send('alice', requestId);
+      if (outcome.sent) {
+        await service.recordMailSent('alice', outcome.claimId, outcome.sentAt, outcome.notice);
+      }
+      return outcome;
+    }
+
+    const passwordChange = () => new PasswordChangeService(store, new FakePasswordHasher(), clock);
+
+    it('mails an open PASSWORD_RESET request of an active account once, linking to the reset page', async () => {
+      await active();
+      const requestId = await requestReset();
+
+      const outcome = await service.send('alice', requestId);
+
+      expect(outcome).toEqual({ ...SENT, notice: true });
+      expect(mailer.attempts).toHaveLength(1);
+      expect(mailer.sent[0]).toMatchObject({
+        to: 'Alice@example.org',
+        subject: PASSWORD_RESET_MAIL_SUBJECT,
+      });
+      const link = activationLinkIn(mailer.sent[0]!);
+      expect(`${link.origin}${link.pathname}`).toBe(RESET_PAGE);
+      expect(link.searchParams.get('username')).toBe('alice');
+      expect(link.searchParams.get('token')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    });
+
+    it('stores only the hash of the mailed reset token, expiring after the reset TTL, and leaves the activation token alone', async () => {
+      await active();
+      const before = await store.findByUsername('alice');
+      await mailAndRecordRequest(await requestReset());
+
+      const stored = (await store.findByUsername('alice'))!;
+      const token = activationTokenIn(mailer.sent[0]!);
+      expect(activationTokenMatches(token, stored.passwordResetTokenHash)).toBe(true);
+      expect(activationTokenMatches(token, stored.activationTokenHash)).toBe(false);
+      expect(stored.activationTokenHash).toBe(before?.activationTokenHash);
+      expect(stored.passwordResetTokenExpiresAt).toBe('2026-01-15T11:00:00.000Z');
+      expect(JSON.stringify(stored)).not.toContain(token);
+      expect(mailer.sent[0]!.text).toContain('valid until 2026-01-15 11:00 UTC');
+    });
+
+    it('records the reset mail by closing its request, keeping its link alive: the mailed token resets the password', async () => {
+      await active();
+      const outcome = await mailAndRecordRequest(await requestReset());
+
+      const recorded = await store.findByUsername('alice');
+      expect(outcome.sent).toBe(true);
+      expect(recorded?.mailRequestId).toBeUndefined();
+      expect(recorded?.mailClaimId).toBeUndefined();
+      expect(recorded?.activationStatus).toBe(ActivationStatus.DONE);
+      const token = activationTokenIn(mailer.sent[0]!);
+      await expect(passwordChange().reset('alice', token, NEW_PASSWORD)).resolves.toMatchObject({
+        username: 'alice',
+        activationStatus: ActivationStatus.DONE,
+      });
+      const { passwordHash } = (await store.findByUsername('alice'))!;
+      await expect(new FakePasswordHasher().verify(NEW_PASSWORD, passwordHash)).resolves.toBe(true);
+      await expect(new FakePasswordHasher().verify(PASSWORD, passwordHash)).resolves.toBe(false);
+    });
+
+    it.each([ActivationStatus.NONE, ActivationStatus.MAIL_SENT])(
+      'mails a pending account (status %s) a reset link, which activates it',
+      async (activationStatus) => {
+        await store.create({ ...alice, activationStatus });
+        const outcome = await mailAndRecordRequest(await requestReset());
+
+        expect(outcome).toEqual({ ...SENT, notice: true });
+        expect(mailer.sent.map((mail) => mail.subject)).toEqual([PASSWORD_RESET_MAIL_SUBJECT]);
+        await expect(
+          passwordChange().reset('alice', activationTokenIn(mailer.sent[0]!), NEW_PASSWORD),
+        ).resolves.toMatchObject({ activationStatus: ActivationStatus.DONE });
+        await expect(store.findByUsername('alice')).resolves.toMatchObject({
+          activationStatus: ActivationStatus.DONE,
+        });
+      },
+    );
+
+    it.each([
+      ['an active account', ActivationStatus.DONE],
+      ['a pending account', ActivationStatus.NONE],
+    ])(
+      'sends no second mail when the request is run again after its mail was recorded (%s)',
+      async (_case, status) => {
+        if (status === ActivationStatus.DONE) await active();
+        else await store.create(alice);
+        const requestId = await requestReset();
+        await mailAndRecordRequest(requestId);
+        const recorded = await store.findByUsername('alice');
+
+        const again = await service.send('alice', requestId);
+
+        expect(again).toEqual({ sent: false, status });
+        expect(mailer.attempts).toHaveLength(1);
+        await expect(store.findByUsername('alice')).resolves.toEqual(recorded);
+      },
+    );
+
+    it('sends no second mail while the first attempt holds the claim: the retry is told it is in progress', async () => {
+      await active();
+      const requestId = await requestReset();
+      await service.send('alice', requestId);
+      const token = activationTokenIn(mailer.sent[0]!);
+
+      await expect(service.send('alice', requestId)).rejects.toBeInstanceOf(
+        ActivationMailInProgressError,
+      );
+
+      expect(mailer.attempts).toHaveLength(1);
+      const stored = await store.findByUsername('alice');
+      expect(activationTokenMatches(token, stored?.passwordResetTokenHash)).toBe(true);
+    });
+
+    it('of two concurrent runs of one request, exactly one mails', async () => {
+      await active();
+      const requestId = await requestReset();
+
+      await Promise.allSettled([mailAndRecordRequest(requestId), mailAndRecordRequest(requestId)]);
+
+      expect(mailer.attempts).toHaveLength(1);
+    });
+
+    it('after an unknown outcome, mails again only once the lease ended, and only the newest link resets', async () => {
+      await active();
+      const requestId = await requestReset();
+      mailer.failNext('outcome-unknown');
+      await expect(service.send('alice', requestId)).rejects.toBeInstanceOf(MailDeliveryError);
+      await expect(service.send('alice', requestId)).rejects.toBeInstanceOf(
+        ActivationMailInProgressError,
+      );
+      clock.advanceSeconds(LEASE_SECONDS + 1);
+
+      await mailAndRecordRequest(requestId);
+
+      expect(mailer.attempts).toHaveLength(2);
+      const [oldToken, newToken] = mailer.attempts.map((mail) => activationTokenIn(mail));
+      expect(newToken).not.toBe(oldToken);
+      await expect(passwordChange().reset('alice', oldToken!, NEW_PASSWORD)).rejects.toBeInstanceOf(
+        InvalidPasswordResetLinkError,
+      );
+      await expect(passwordChange().reset('alice', newToken!, NEW_PASSWORD)).resolves.toBeDefined();
+    });
+
+    it('sends nothing for a reset request that a newer one replaced; the older link dies', async () => {
+      await active();
+      const first = await requestReset();
+      await mailAndRecordRequest(first);
+      const oldToken = activationTokenIn(mailer.sent[0]!);
+      const second = await requestReset();
+
+      const stale = await service.send('alice', first);
+      const fresh = await mailAndRecordRequest(second);
+
+      expect(stale).toEqual({ sent: false, status: ActivationStatus.DONE });
+      expect(fresh).toMatchObject({ sent: true, notice: true });
+      expect(mailer.sent).toHaveLength(2);
+      await expect(passwordChange().reset('alice', oldToken, NEW_PASSWORD)).rejects.toBeInstanceOf(
+        InvalidPasswordResetLinkError,
+      );
+      await expect(
+        passwordChange().reset('alice', activationTokenIn(mailer.sent[1]!), NEW_PASSWORD),
+      ).resolves.toBeDefined();
+    });
+
+    it('links a base stored with a trailing slash to the sibling reset page too', async () => {
+      await store.create({ ...alice, activationUrlBase: `${BASE}/` });
+      await activateDirectly(store, 'alice', new Date(NOW));
+
+      await mailAndRecordRequest(await requestReset());
+
+      const link = activationLinkIn(mailer.sent[0]!);
+      expect(`${link.origin}${link.pathname}`).toBe(RESET_PAGE);
+    });
+
+    it('does not mail a reset without its request id (an execution from before requests had ids)', async () => {
+      await active();
+      await requestReset();
+
+      await expect(service.send('alice')).resolves.toEqual({
+        sent: false,
+        status: ActivationStatus.DONE,
+      });
+      expect(mailer.attempts).toHaveLength(0);
+    });
+
+    describe('the "password changed" notice', () => {
+      /** The request a reset with the mailed link opened. */
+      async function resetWithMailedLink(): Promise<string> {
+        await active();
+        await mailAndRecordRequest(await requestReset());
+        await passwordChange().reset('alice', activationTokenIn(mailer.sent[0]!), NEW_PASSWORD);
+        const user = await store.findByUsername('alice');
+        expect(user?.mailRequestKind).toBe(MailRequestKind.PASSWORD_CHANGED);
+        return user!.mailRequestId!;
+      }
+
+      it('is mailed once for the PASSWORD_CHANGED request a reset opened, and closes it', async () => {
+        const requestId = await resetWithMailedLink();
+
+        const outcome = await mailAndRecordRequest(requestId);
+        const again = await service.send('alice', requestId);
+
+        expect(outcome).toEqual({ ...SENT, notice: true });
+        expect(again).toEqual({ sent: false, status: ActivationStatus.DONE });
+        expect(mailer.sent.map((mail) => mail.subject)).toEqual([
+          PASSWORD_RESET_MAIL_SUBJECT,
+          ACCOUNT_NOTICE_SUBJECTS.PASSWORD_CHANGED,
+        ]);
+        expect(mailer.sent[1]!.to).toBe('Alice@example.org');
+        expect((await store.findByUsername('alice'))?.mailRequestId).toBeUndefined();
+      });
+
+      it('links to the page that asks for a reset, and carries no token', async () => {
+        await mailAndRecordRequest(await resetWithMailedLink());
+
+        const notice = mailer.sent[1]!;
+        expect(notice.text).toContain(
+          'reset your password now at https://cards.example/password-reset,',
+        );
+        expect(notice.html).toContain(
+          'reset your password now at https://cards.example/password-reset,',
+        );
+        expect(notice.text).toContain('sign in at https://cards.example/ with the new password');
+        expect(notice.text).not.toMatch(/token=/);
+        expect(notice.text).not.toContain(RESET_PAGE);
+        expect(notice.html).not.toMatch(/token=/);
+      });
+
+      it('is not swallowed by a request someone opens by username right after the change', async () => {
+        // Whoever changed the password (signed in with a stolen one) asks, unauthenticated,
+        // for an activation mail and a reset of the account before the notice is claimed.
+        await active();
+        await passwordChange().changeSignedIn('alice', PASSWORD, NEW_PASSWORD);
+        const changed = (await store.findByUsername('alice'))!.mailRequestId!;
+        await expect(
+          new ActivationMailRequestService(store, clock).request({ username: 'alice' }),
+        ).resolves.toBe('NOTHING');
+        await expect(
+          new PasswordResetRequestService(store, clock).request({ username: 'alice' }),
+        ).resolves.toBe(false);
+
+        await expect(store.findByUsername('alice')).resolves.toMatchObject({
+          mailRequestId: changed,
+          mailRequestKind: MailRequestKind.PASSWORD_CHANGED,
+        });
+        await mailAndRecordRequest(changed);
+        expect(mailer.sent.map((mail) => mail.subject)).toEqual([
+          ACCOUNT_NOTICE_SUBJECTS.PASSWORD_CHANGED,
+        ]);
+      });
+
+      it('holds its place for the hold only: a notice that never goes out blocks no later reset', async () => {
+        await active();
+        await passwordChange().changeSignedIn('alice', PASSWORD, NEW_PASSWORD);
+        clock.advanceSeconds(PASSWORD_CHANGED_NOTICE_HOLD_SECONDS + 1);
+
+        await expect(
+          new PasswordResetRequestService(store, clock).request({ username: 'alice' }),
+        ).resolves.toBe(true);
+        await expect(store.findByUsername('alice')).resolves.toMatchObject({
+          mailRequestKind: MailRequestKind.PASSWORD_RESET,
+        });
+      });
+
+      it('once sent, lets the next request open at once', async () => {
+        await active();
+        await passwordChange().changeSignedIn('alice', PASSWORD, NEW_PASSWORD);
+        await mailAndRecordRequest((await store.findByUsername('alice'))!.mailRequestId!);
+
+        await expect(
+          new PasswordResetRequestService(store, clock).request({ username: 'alice' }),
+        ).resolves.toBe(true);
+      });
+
+      it('is mailed for a signed-in change too', async () => {
+        await active();
+        await passwordChange().changeSignedIn('alice', PASSWORD, NEW_PASSWORD);
+        const requestId = (await store.findByUsername('alice'))!.mailRequestId!;
+
+        await mailAndRecordRequest(requestId);
+
+        expect(mailer.sent.map((mail) => mail.subject)).toEqual([
+          ACCOUNT_NOTICE_SUBJECTS.PASSWORD_CHANGED,
+        ]);
+        expect(mailer.sent[0]!.text).toContain('https://cards.example/password-reset,');
+      });
     });
   });
 });

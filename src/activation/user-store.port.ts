@@ -125,15 +125,17 @@ export abstract class UserStore {
    * pending, unexpired account, which goes back to NONE and loses its token (every older
    * link dies) and any send claim. PASSWORD_RESET: for any live account (pending or
    * active); its reset token goes (every older reset link dies) and any send claim. A
-   * notice kind: only for an active account.
-   * @returns false when the account is absent or not in that state
+   * notice kind: only for an active account. No kind but ACTIVATION replaces an unsent
+   * PASSWORD_CHANGED notice younger than PASSWORD_CHANGED_NOTICE_HOLD_SECONDS.
+   * @returns false when the account is absent or not in that state, or a notice holds
    */
   abstract requestMail(username: string, request: MailRequest, now: string): Promise<boolean>;
 
   /**
    * Opens a SIGN_UP_ATTEMPT request on the active account that holds `email`'s claim,
    * unless one was opened after `quietSince` (then nothing is written).
-   * @returns REQUESTED; QUIET (a notice is recent); CHANGED when `owner` no longer holds
+   * @returns REQUESTED; QUIET (a notice is recent, or an unsent password-changed notice
+   *   holds, as for `requestMail`); CHANGED when `owner` no longer holds
    *   the address as an active account
    */
   abstract requestSignUpNotice(

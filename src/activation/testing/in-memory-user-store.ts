@@ -10,6 +10,7 @@ import {
   legacyEmailKeys,
   type MailRequest,
   MailRequestKind,
+  noticeHoldSince,
   type PasswordChange,
   type PasswordResetMailClaim,
   type Replaced,
@@ -20,6 +21,12 @@ import {
 } from '..';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** An unsent password-changed notice younger than the hold keeps its place (mail-request.ts). */
+const holdsChangedNotice = (user: UserRecord, now: string): boolean =>
+  user.mailRequestKind === MailRequestKind.PASSWORD_CHANGED &&
+  user.passwordChangedAt !== undefined &&
+  user.passwordChangedAt > noticeHoldSince(now);
 
 const NO_RESET_TOKEN = {
   passwordResetTokenHash: undefined,
@@ -115,6 +122,7 @@ export class InMemoryUserStore extends UserStore {
     if (!user) return false;
     const open = { mailRequestId: request.id, mailRequestKind: request.kind };
     const noClaim = { mailClaimId: undefined, mailClaimExpiresAt: undefined };
+    if (request.kind !== MailRequestKind.ACTIVATION && holdsChangedNotice(user, now)) return false;
     if (request.kind === MailRequestKind.PASSWORD_RESET) {
       if (isExpiredPending(user, new Date(now))) return false;
       this.update(username, { ...open, ...noClaim, ...NO_RESET_TOKEN });
@@ -150,7 +158,8 @@ export class InMemoryUserStore extends UserStore {
     const user = this.users.get(owner);
     if (
       user?.activationStatus !== ActivationStatus.DONE ||
-      (user.signUpNoticeRequestedAt !== undefined && user.signUpNoticeRequestedAt > quietSince)
+      (user.signUpNoticeRequestedAt !== undefined && user.signUpNoticeRequestedAt > quietSince) ||
+      holdsChangedNotice(user, now)
     ) {
       return 'QUIET';
     }

@@ -10,6 +10,7 @@ import {
   MailRequestKind,
   mintActivationToken,
   newMailRequest,
+  PASSWORD_CHANGED_NOTICE_HOLD_SECONDS,
   type PasswordChange,
   type PasswordResetMailClaim,
   type UserRecord,
@@ -983,6 +984,95 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
         const winner = changes[winners[0]!]!;
         await expect(store.findByUsername(user.username)).resolves.toEqual(changed(user, winner));
         await expect(sessionsEndedAt(user.username)).resolves.toBe(Date.parse(winner.now));
+      });
+    });
+
+    describe('the unsent password-changed notice holds its place', () => {
+      const HOLD = PASSWORD_CHANGED_NOTICE_HOLD_SECONDS;
+
+      /** An active account whose password changed at 100 s; its notice is open, unsent. */
+      async function justChanged(): Promise<UserRecord> {
+        const user = await activeUser();
+        await expect(
+          store.changePassword(change(user, { passwordHash: user.passwordHash }, 100)),
+        ).resolves.toBe(true);
+        return stored(user.username);
+      }
+
+      it.each([MailRequestKind.PASSWORD_RESET, MailRequestKind.ALREADY_ACTIVE])(
+        'refuses a %s request until the hold ends (to its last second), changing nothing',
+        async (kind) => {
+          const after = await justChanged();
+
+          await expect(
+            store.requestMail(after.username, newMailRequest(kind), at(100 + HOLD - 1)),
+          ).resolves.toBe(false);
+
+          await expect(store.findByUsername(after.username)).resolves.toEqual(after);
+        },
+      );
+
+      it('answers QUIET to a sign-up notice until the hold ends, changing nothing', async () => {
+        const after = await justChanged();
+
+        await expect(
+          store.requestSignUpNotice(
+            after.username,
+            after.email,
+            newMailRequest(MailRequestKind.SIGN_UP_ATTEMPT),
+            at(101),
+            at(101 - 3600),
+          ),
+        ).resolves.toBe('QUIET');
+
+        await expect(store.findByUsername(after.username)).resolves.toEqual(after);
+      });
+
+      it('lets a request replace it once the hold has ended (at its end exactly)', async () => {
+        const after = await justChanged();
+        const request = newMailRequest(MailRequestKind.PASSWORD_RESET);
+
+        await expect(store.requestMail(after.username, request, at(100 + HOLD + 1))).resolves.toBe(
+          true,
+        );
+
+        await expect(stored(after.username)).resolves.toMatchObject({
+          mailRequestId: request.id,
+          mailRequestKind: MailRequestKind.PASSWORD_RESET,
+        });
+      });
+
+      it('lets a request open at once after the notice was sent', async () => {
+        const after = await justChanged();
+        await expect(
+          store.claimAccountNotice(after.username, {
+            claimId: 'notice-mailer',
+            requestId: after.mailRequestId!,
+            leaseExpiresAt: at(101 + LEASE_SECONDS),
+            now: at(101),
+          }),
+        ).resolves.toEqual({ claimed: true });
+        await expect(store.markNoticeSent(after.username, 'notice-mailer')).resolves.toBe(true);
+
+        await expect(
+          store.requestMail(
+            after.username,
+            newMailRequest(MailRequestKind.PASSWORD_RESET),
+            at(102),
+          ),
+        ).resolves.toBe(true);
+      });
+
+      it('gives way to another password change: its notice is the newer one', async () => {
+        const after = await justChanged();
+        const second = change(after, { passwordHash: after.passwordHash }, 101, '$fake$again');
+
+        await expect(store.changePassword(second)).resolves.toBe(true);
+
+        await expect(stored(after.username)).resolves.toMatchObject({
+          mailRequestId: second.request.id,
+          mailRequestKind: MailRequestKind.PASSWORD_CHANGED,
+        });
       });
     });
 

@@ -38,6 +38,7 @@ import {
   isExpiredPending,
   type MailRequest,
   MailRequestKind,
+  noticeHoldSince,
   type PasswordChange,
   type PasswordResetMailClaim,
   type Replaced,
@@ -70,6 +71,8 @@ const RESET_TOKEN = 'passwordResetTokenHash, passwordResetTokenExpiresAt';
 const LIVE_ACCOUNT =
   '(activationStatus = :done OR attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)';
 const CONDITION_FAILED = 'ConditionalCheckFailed';
+/** No unsent password-changed notice younger than the hold (`:changed`, `:holdSince`). */
+const NOT_HOLDING_NOTICE = 'NOT (mailRequestKind = :changed AND passwordChangedAt > :holdSince)';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -245,16 +248,21 @@ export class DynamoDbUserStore extends UserStore {
 
   async requestMail(username: string, request: MailRequest, now: string): Promise<boolean> {
     const values = { ':id': request.id, ':kind': request.kind };
+    const hold = {
+      ':changed': MailRequestKind.PASSWORD_CHANGED,
+      ':holdSince': noticeHoldSince(now),
+    };
     if (request.kind === MailRequestKind.PASSWORD_RESET) {
       return this.conditionalUpdate({
         Key: { [USER_KEY]: username },
         UpdateExpression:
           'SET mailRequestId = :id, mailRequestKind = :kind ' +
           `REMOVE ${RESET_TOKEN}, mailClaimId, mailClaimExpiresAt`,
-        ConditionExpression: `attribute_exists(#key) AND ${LIVE_ACCOUNT}`,
+        ConditionExpression: `attribute_exists(#key) AND ${LIVE_ACCOUNT} AND ${NOT_HOLDING_NOTICE}`,
         ExpressionAttributeNames: { '#key': USER_KEY },
         ExpressionAttributeValues: {
           ...values,
+          ...hold,
           ':done': ActivationStatus.DONE,
           ':nowSeconds': Math.floor(Date.parse(now) / 1000),
         },
@@ -265,8 +273,8 @@ export class DynamoDbUserStore extends UserStore {
         Key: { [USER_KEY]: username },
         UpdateExpression:
           'SET mailRequestId = :id, mailRequestKind = :kind REMOVE mailClaimId, mailClaimExpiresAt',
-        ConditionExpression: 'activationStatus = :done',
-        ExpressionAttributeValues: { ...values, ':done': ActivationStatus.DONE },
+        ConditionExpression: `activationStatus = :done AND ${NOT_HOLDING_NOTICE}`,
+        ExpressionAttributeValues: { ...values, ...hold, ':done': ActivationStatus.DONE },
       });
     }
     return this.conditionalUpdate({
@@ -305,13 +313,15 @@ export class DynamoDbUserStore extends UserStore {
                 'REMOVE mailClaimId, mailClaimExpiresAt',
               ConditionExpression:
                 'activationStatus = :done AND (attribute_not_exists(signUpNoticeRequestedAt) ' +
-                'OR signUpNoticeRequestedAt <= :quietSince)',
+                `OR signUpNoticeRequestedAt <= :quietSince) AND ${NOT_HOLDING_NOTICE}`,
               ExpressionAttributeValues: {
                 ':id': request.id,
                 ':kind': request.kind,
                 ':now': now,
                 ':quietSince': quietSince,
                 ':done': ActivationStatus.DONE,
+                ':changed': MailRequestKind.PASSWORD_CHANGED,
+                ':holdSince': noticeHoldSince(now),
               },
             },
           },
@@ -328,7 +338,7 @@ export class DynamoDbUserStore extends UserStore {
     );
     if (!refused) return 'REQUESTED';
     // The address is still the active owner's, so the owner's condition failed: a notice
-    // was asked for recently (or the owner is a pending account from before claims
+    // was asked for recently, an unsent password-changed notice holds (or the owner is a pending account from before claims
     // expired, which this treats as active).
     return refused[1] === CONDITION_FAILED ? 'CHANGED' : 'QUIET';
   }
