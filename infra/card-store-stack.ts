@@ -461,14 +461,19 @@ export class CardStoreStack extends Stack {
       [this.userEmailTable.tableArn],
     );
     // BatchGetItem: a session and its account's "sessions ended" marker in one read;
-    // PutItem: a new session (in a transaction), the marker (sign-out everywhere, and a
-    // password change's transaction); DeleteItem: sign-out; Query + BatchWriteItem: the
-    // clean-up of an account's ended sessions (dynamodb-session-store.ts).
+    // GetItem: the marker's generation a sign-in reads; PutItem + ConditionCheckItem: a new
+    // session, in a transaction that checks the generation is still the one read;
+    // UpdateItem: the next generation (sign-out everywhere, and a password change's
+    // transaction); DeleteItem: sign-out; Query + BatchWriteItem: the clean-up of an
+    // account's ended sessions (dynamodb-session-store.ts).
     this.allow(
       apiFunction,
       [
         'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
         'dynamodb:Query',
         'dynamodb:BatchWriteItem',

@@ -175,7 +175,7 @@ export abstract class UserStore {
    * every reset and activation token and any send claim go, the PASSWORD_CHANGED request
    * opens (replacing any open one), a pending account becomes DONE (a reset proves its
    * mailbox) and loses its expiry with its e-mail claim's, and every session of the
-   * account started before `now` ends.
+   * account ends (a session being started meanwhile too, however the clocks differ).
    * @returns false when the proof does not hold (any more): of two racing changes with
    *   one proof, one succeeds
    */

@@ -48,7 +48,7 @@ import {
   UserStore,
 } from '../../activation';
 import type { TableNames } from '../../config/app-config';
-import { sessionsEndedItem, USER_EMAIL_KEY, USER_KEY } from './user-tables';
+import { endSessionsUpdate, USER_EMAIL_KEY, USER_KEY } from './user-tables';
 
 /** A stored item that does not look like a user: a bug or a manual edit, never client input. */
 export class CorruptUserItemError extends Error {
@@ -578,9 +578,9 @@ export class DynamoDbUserStore extends UserStore {
           { Update: updateUser },
           ...(byReset && user.expiresAt !== undefined ? [{ Update: this.keepClaim(user) }] : []),
           {
-            Put: {
+            Update: {
               TableName: this.tables.sessions,
-              Item: sessionsEndedItem(user.username, new Date(now)),
+              ...endSessionsUpdate(user.username, new Date(now)),
             },
           },
         ],

@@ -8,8 +8,8 @@
  * - UserSession: one item per sign-in under its account, key `username` + `sessionIdHash`
  *   (SHA-256 of the cookie's token, so a leaked table does not leak sessions), so that an
  *   account's sessions are found with one strongly consistent Query; plus, once the
- *   account's sessions were ended, one marker item (`sessionIdHash` = `#ended`): every
- *   session started before its `endedAt` is over. Expired sessions are removed by TTL.
+ *   account's sessions were ended, one marker item (`sessionIdHash` = `#ended`): a session
+ *   of an earlier generation than the marker's is over. Expired sessions are removed by TTL.
  * - RateLimit: one counter per rate limit and key, key `limitKey` (a SHA-256, so the table
  *   holds no address or username); expired counters are removed by TTL.
  */
@@ -23,16 +23,30 @@ export const SESSION_ACCOUNT_KEY = 'username';
 /** The session table's sort key: SHA-256 (hex) of the cookie's token, or SESSIONS_ENDED. */
 export const SESSION_KEY = 'sessionIdHash';
 export const SESSION_TTL_ATTRIBUTE = 'expiresAt';
-/** The sort key of an account's marker: its sessions started before `endedAt` are over. */
+/**
+ * The sort key of an account's marker: its `generation` counts how often every session of
+ * the account was ended (absent: 0), `endedAt` says when last (epoch ms). A session is
+ * live only while the generation it was started in is the marker's.
+ */
 export const SESSIONS_ENDED = '#ended';
+/** The marker's counter, and the generation a session item was started in. */
+export const SESSION_GENERATION = 'generation';
 
 /**
- * The marker that ends every session of `username` started before `now` (epoch ms in
- * `endedAt`). Written by sign-out everywhere and, in the same transaction, by a password
- * change. It has no expiry: one small item per account that ever used it.
+ * The update of `username`'s marker that ends every session of the account: the next
+ * generation. Made by sign-out everywhere and, in the same transaction, by a password
+ * change. Because a new session's transaction checks the generation it read, a sign-in
+ * racing it either lands before it (and is ended by it) or is refused and tried again:
+ * whatever the instances' clocks say. The marker has no expiry: one small item per account
+ * that ever used it.
  */
-export function sessionsEndedItem(username: string, now: Date): Record<string, string | number> {
-  return { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED, endedAt: now.getTime() };
+export function endSessionsUpdate(username: string, now: Date) {
+  return {
+    Key: { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED },
+    UpdateExpression: 'ADD #generation :one SET endedAt = :endedAt',
+    ExpressionAttributeNames: { '#generation': SESSION_GENERATION },
+    ExpressionAttributeValues: { ':one': 1, ':endedAt': now.getTime() },
+  };
 }
 /** On User and UserEmail items of a pending account: when it is gone (epoch seconds). */
 export const PENDING_ACCOUNT_TTL_ATTRIBUTE = 'expiresAt';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { testConfig, TestTables } from '../../../test/support/test-app';
 import { ActivationStatus } from '../../activation';
 import { FixedClock } from '../../activation/testing/fixed-clock';
@@ -154,7 +154,7 @@ describe('DynamoDbSessionStore on DynamoDB Local', () => {
         username: account.username,
         sessionIdHash: sha256Hex(secretOf(token)),
         createdAt: START,
-        createdAtMs: Date.parse(START),
+        generation: 0,
         expiresAt: Date.parse(START) / 1000 + TTL_SECONDS,
       });
     });
@@ -279,12 +279,16 @@ describe('DynamoDbSessionStore on DynamoDB Local', () => {
     });
 
     it.each([
-      ['no expiry and no start', {}],
-      ['no start', { expiresAt: Date.parse(START) / 1000 + TTL_SECONDS }],
-      ['no expiry', { createdAtMs: Date.parse(START) }],
+      ['no expiry and no generation', {}],
+      ['no generation', { expiresAt: Date.parse(START) / 1000 + TTL_SECONDS }],
+      ['no expiry', { generation: 0 }],
       [
         'an expiry that is not a number',
-        { createdAtMs: Date.parse(START), expiresAt: String(Date.parse(START) / 1000 + 60) },
+        { generation: 0, expiresAt: String(Date.parse(START) / 1000 + 60) },
+      ],
+      [
+        'a generation that is not a number',
+        { generation: '0', expiresAt: Date.parse(START) / 1000 + TTL_SECONDS },
       ],
     ])('finds nothing when the stored item has %s', async (_case, attributes) => {
       const { username } = await activeAccount('alice');
@@ -405,7 +409,12 @@ describe('DynamoDbSessionStore on DynamoDB Local', () => {
       await sessions.endAll(account.username);
 
       await expect(itemsOf(account.username)).resolves.toEqual([
-        { username: account.username, sessionIdHash: ENDED_MARKER, endedAt: Date.parse(START) },
+        {
+          username: account.username,
+          sessionIdHash: ENDED_MARKER,
+          endedAt: Date.parse(START),
+          generation: 1,
+        },
       ]);
     });
 
@@ -417,7 +426,12 @@ describe('DynamoDbSessionStore on DynamoDB Local', () => {
       await sessions.endAll(account.username);
 
       await expect(itemsOf(account.username)).resolves.toEqual([
-        { username: account.username, sessionIdHash: ENDED_MARKER, endedAt: Date.parse(START) },
+        {
+          username: account.username,
+          sessionIdHash: ENDED_MARKER,
+          endedAt: Date.parse(START),
+          generation: 1,
+        },
       ]);
     });
 
@@ -439,16 +453,20 @@ describe('DynamoDbSessionStore on DynamoDB Local', () => {
       await sessions.endAll(account.username);
 
       await expect(itemsOf(account.username)).resolves.toEqual([
-        { username: account.username, sessionIdHash: ENDED_MARKER, endedAt: Date.parse(START) },
+        {
+          username: account.username,
+          sessionIdHash: ENDED_MARKER,
+          endedAt: Date.parse(START),
+          generation: 1,
+        },
       ]);
     });
 
-    it('lets a session started one millisecond later live', async () => {
+    it('lets a session started in the same millisecond, after it, live: no clock is compared', async () => {
       const account = await activeAccount('alice');
       const before = await startSession(account);
       await sessions.endAll(account.username);
 
-      clock.set(new Date(Date.parse(START) + 1));
       const after = await startSession(account);
 
       await expect(sessions.find(after.token)).resolves.toMatchObject({
@@ -456,6 +474,45 @@ describe('DynamoDbSessionStore on DynamoDB Local', () => {
         username: account.username,
       });
       await expect(sessions.find(before.token)).resolves.toBeUndefined();
+    });
+
+    it('ends a session of an earlier generation even when its start is later than the marker (clock skew)', async () => {
+      const account = await activeAccount('alice');
+      clock.advanceSeconds(3600);
+      const { token } = await startSession(account);
+      clock.set(new Date(START));
+      await sessions.endAll(account.username);
+
+      await expect(sessions.find(token)).resolves.toBeUndefined();
+    });
+
+    it('starts a sign-in whose generation moved on before its write in the new generation, not the ended one', async () => {
+      const account = await activeAccount('alice');
+      // endAll lands between the sign-in's read of the generation and its transaction.
+      const send = tables.documentClient.send.bind(tables.documentClient);
+      let ended = false;
+      const spy = jest
+        .spyOn(tables.documentClient, 'send')
+        .mockImplementation(async (command: unknown) => {
+          if (!ended && command instanceof TransactWriteCommand) {
+            ended = true;
+            await sessions.endAll(account.username);
+          }
+          return send(command as never);
+        });
+
+      const session = await startSession(account);
+      spy.mockRestore();
+
+      expect(ended).toBe(true);
+      await expect(sessions.find(session.token)).resolves.toMatchObject({
+        username: account.username,
+      });
+      await expect(
+        storedItem(account.username, sha256Hex(secretOf(session.token))),
+      ).resolves.toMatchObject({
+        generation: 1,
+      });
     });
 
     it('ends a session started before the marker even while its item is still in the table', async () => {
@@ -488,6 +545,7 @@ describe('DynamoDbSessionStore on DynamoDB Local', () => {
           username: account.username,
           sessionIdHash: ENDED_MARKER,
           endedAt: Date.parse(START) + 120_000,
+          generation: 2,
         },
       ]);
     });

@@ -5,18 +5,20 @@ import {
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
-  PutCommand,
+  GetCommand,
   QueryCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ActivationStatus, type Clock, StoreBusyError } from '../../activation';
 import type { TableNames } from '../../config/app-config';
 import {
+  endSessionsUpdate,
   SESSION_ACCOUNT_KEY,
+  SESSION_GENERATION,
   SESSION_KEY,
   SESSION_TTL_ATTRIBUTE,
   SESSIONS_ENDED,
-  sessionsEndedItem,
   USER_KEY,
 } from '../persistence/user-tables';
 import { type NewSession, type Session, SessionStore, type VerifiedAccount } from './session-store';
@@ -43,13 +45,22 @@ type DeleteRequests = NonNullable<
 >[string];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const CONDITION_FAILED = 'ConditionalCheckFailed';
+
+/** The generation a marker item holds (none, or no marker: 0). */
+const generationIn = (marker: Record<string, unknown> | undefined): number =>
+  typeof marker?.[SESSION_GENERATION] === 'number' ? marker[SESSION_GENERATION] : 0;
 
 /**
- * Sessions in DynamoDB, under their account (see user-tables.ts). A sign-in's session is
- * written in one transaction with a check that the password it verified is still the
- * account's, so a sign-in racing a password change cannot outlive it. Ending all of an
- * account's sessions is one write (the marker), which `find` reads with the session in
- * one BatchGetItem; the session items themselves are then deleted as a clean-up.
+ * Sessions in DynamoDB, under their account (see user-tables.ts). Each account's marker
+ * counts the times all its sessions were ended (its generation); a session lives only in
+ * the generation it was started in. A sign-in writes its session in one transaction with
+ * two checks: the password it verified is still the account's, and the generation is the
+ * one it read. A password change and sign-out everywhere move the generation on, the
+ * change in its own transaction on the user item. So of a sign-in and a change racing,
+ * either the session is written first and ended by the change, or the sign-in is refused:
+ * no clock is compared. `find` reads the session and the marker in one BatchGetItem; the
+ * ended sessions' items are deleted afterwards as a clean-up.
  */
 export class DynamoDbSessionStore extends SessionStore {
   constructor(
@@ -64,11 +75,53 @@ export class DynamoDbSessionStore extends SessionStore {
   async start(account: VerifiedAccount): Promise<NewSession | undefined> {
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const token = `${account.username}.${secret}`;
-    const now = this.clock.now();
-    // Whole seconds, as stored for TTL, so the cookie and `find` agree on the same instant.
-    const expiresAtSeconds = Math.floor(now.getTime() / 1000) + this.ttlSeconds;
-    const expiresAt = new Date(expiresAtSeconds * 1000);
-    const write = new TransactWriteCommand({
+    for (let attempt = 1; ; attempt++) {
+      const generation = await this.generationOf(account.username);
+      const now = this.clock.now();
+      // Whole seconds, as stored for TTL, so the cookie and `find` agree on the same instant.
+      const expiresAtSeconds = Math.floor(now.getTime() / 1000) + this.ttlSeconds;
+      try {
+        await this.client.send(this.startWrite(account, secret, generation, now, expiresAtSeconds));
+        return { token, username: account.username, expiresAt: new Date(expiresAtSeconds * 1000) };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [user] = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+        if (user === CONDITION_FAILED) return undefined;
+        // The marker moved on since it was read (sign-out everywhere, a password change
+        // that this sign-in's password survived), or TransactionConflict: either holds an
+        // item right now. Read the generation again.
+        if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreBusyError({ cause: error });
+        await sleep(Math.random() * 25 * 2 ** attempt);
+      }
+    }
+  }
+
+  /** The account's sessions generation (0 before anything ended them). */
+  private async generationOf(username: string): Promise<number> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tables.sessions,
+        Key: { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED },
+        ProjectionExpression: '#generation',
+        ExpressionAttributeNames: { '#generation': SESSION_GENERATION },
+        ConsistentRead: true,
+      }),
+    );
+    return generationIn(Item);
+  }
+
+  /**
+   * One transaction: the password it verified is still the account's, the account's
+   * sessions are still in `generation`, and the session item.
+   */
+  private startWrite(
+    account: VerifiedAccount,
+    secret: string,
+    generation: number,
+    now: Date,
+    expiresAtSeconds: number,
+  ): TransactWriteCommand {
+    return new TransactWriteCommand({
       TransactItems: [
         {
           ConditionCheck: {
@@ -82,32 +135,31 @@ export class DynamoDbSessionStore extends SessionStore {
           },
         },
         {
+          ConditionCheck: {
+            TableName: this.tables.sessions,
+            Key: { [SESSION_ACCOUNT_KEY]: account.username, [SESSION_KEY]: SESSIONS_ENDED },
+            ConditionExpression:
+              generation === 0 ? 'attribute_not_exists(#generation)' : '#generation = :generation',
+            ExpressionAttributeNames: { '#generation': SESSION_GENERATION },
+            ...(generation === 0
+              ? {}
+              : { ExpressionAttributeValues: { ':generation': generation } }),
+          },
+        },
+        {
           Put: {
             TableName: this.tables.sessions,
             Item: {
               [SESSION_ACCOUNT_KEY]: account.username,
               [SESSION_KEY]: hashSecret(secret),
+              [SESSION_GENERATION]: generation,
               createdAt: now.toISOString(),
-              createdAtMs: now.getTime(),
               [SESSION_TTL_ATTRIBUTE]: expiresAtSeconds,
             },
           },
         },
       ],
     });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.client.send(write);
-        return { token, username: account.username, expiresAt };
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
-        if (reasons.includes('ConditionalCheckFailed')) return undefined;
-        // TransactionConflict: a password change holds the user item right now.
-        if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreBusyError({ cause: error });
-        await sleep(Math.random() * 25 * 2 ** attempt);
-      }
-    }
   }
 
   async find(token: string): Promise<Session | undefined> {
@@ -117,12 +169,13 @@ export class DynamoDbSessionStore extends SessionStore {
     const session = items.find((item) => item[SESSION_KEY] === parsed.secretHash);
     const ended = items.find((item) => item[SESSION_KEY] === SESSIONS_ENDED);
     const expiresAtSeconds = session?.[SESSION_TTL_ATTRIBUTE];
-    const createdAtMs = session?.createdAtMs;
-    if (typeof expiresAtSeconds !== 'number' || typeof createdAtMs !== 'number') return undefined;
+    const generation = session?.[SESSION_GENERATION];
+    if (typeof expiresAtSeconds !== 'number' || typeof generation !== 'number') return undefined;
     // TTL deletion lags by up to days: an expired item still in the table is not a session.
     const expiresAt = new Date(expiresAtSeconds * 1000);
     if (expiresAt <= this.clock.now()) return undefined;
-    if (typeof ended?.endedAt === 'number' && createdAtMs < ended.endedAt) return undefined;
+    // Every session of the account was ended since this one started.
+    if (generation !== generationIn(ended)) return undefined;
     return { token, username: parsed.username, expiresAt };
   }
 
@@ -160,9 +213,9 @@ export class DynamoDbSessionStore extends SessionStore {
 
   async endAll(username: string): Promise<void> {
     await this.client.send(
-      new PutCommand({
+      new UpdateCommand({
         TableName: this.tables.sessions,
-        Item: sessionsEndedItem(username, this.clock.now()),
+        ...endSessionsUpdate(username, this.clock.now()),
       }),
     );
     // The marker has ended them all; a clean-up that fails leaves dead items to the TTL.
