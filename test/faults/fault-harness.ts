@@ -173,7 +173,7 @@ export async function burst(
   return { registered, refused, lastCreatedAt };
 }
 
-async function mailsIn(inbox: string): Promise<StoredMail[]> {
+export async function mailsIn(inbox: string): Promise<StoredMail[]> {
   const response = await fetch(`${inbox}/store`);
   if (!response.ok) throw new Error(`${inbox}/store answered ${response.status}`);
   return ((await response.json()) as { emails: StoredMail[] }).emails;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { LocalSes } from '../../src/workers/local-ses';
 import { REPO_ROOT } from '../start/launcher';
 import { burst, describeTally, FaultSystem, type Tally, tally } from './fault-harness';
+import { activateAll, resetBurst, type ResetTally, tallyResets } from './reset-burst';
 
 const FULL = process.env.FAULT_SUITE === 'full';
 const SIZE = FULL
@@ -33,7 +34,7 @@ function once(fault: () => void | Promise<void>): (registered: number) => Promis
 
 jest.setTimeout(FULL ? 900_000 : 180_000);
 
-const tallies: Tally[] = [];
+const tallies: (Tally | ResetTally)[] = [];
 let inbox: LocalSes;
 const systems: FaultSystem[] = [];
 
@@ -142,6 +143,43 @@ describe(`fault suite (${FULL ? 'full' : 'short'}: ${SIZE.users} registrations, 
     // Requests during the freeze may time out (503): those users were never registered.
     expect(counted).toMatchObject({ lost: 0, goneFromTable: 0, duplicates: 0 });
     expect(counted.registered).toBeGreaterThan(SIZE.users / 2);
+  });
+
+  it(`password-reset mails with DynamoDB Local frozen for ${SIZE.freezeMs / 1000} s mid-burst: late, never lost or doubled`, async () => {
+    const system = await systemMailingToInbox('reset-freeze');
+    const signUps = await burst(system.api, { ...SIZE, tag: tag('r') });
+    report(await tally('reset accounts', system, inbox.endpoint, signUps, SIZE.drainDeadlineMs));
+    const usernames = signUps.registered;
+    await activateAll(system.api, inbox.endpoint, usernames);
+    const jvm = system.jvm();
+    let thawed: Promise<void> = Promise.resolve();
+
+    const requests = await resetBurst(
+      system.api,
+      usernames,
+      SIZE.concurrency,
+      once(() => {
+        process.kill(jvm, 'SIGSTOP');
+        thawed = new Promise((resolve) =>
+          setTimeout(() => resolve(void process.kill(jvm, 'SIGCONT')), SIZE.freezeMs),
+        );
+      }),
+    );
+    await thawed;
+    const counted = await tallyResets(
+      `password reset, DynamoDB Local frozen ${SIZE.freezeMs / 1000} s`,
+      inbox.endpoint,
+      usernames,
+      requests,
+      SIZE.drainDeadlineMs,
+    );
+    tallies.push(counted);
+    process.stdout.write(`fault suite, ${JSON.stringify(counted)}\n`);
+
+    // A request whose 202 came is mailed once; one refused in the freeze (503) may still be
+    // mailed once (its write landed, its answer did not), never twice.
+    expect(counted).toMatchObject({ lost: 0, duplicates: 0 });
+    expect(counted.accepted).toBeGreaterThan(usernames.length / 2);
   });
 
   it('kill -9 of the Node process mid-burst, then npm start on the same data: every registered user mailed', async () => {
