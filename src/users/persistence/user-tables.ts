@@ -1,12 +1,12 @@
 /**
  * The tables behind the user service, in one place: created by the local launcher and by
- * the tests, and (later) mirrored by the CDK stack.
+ * the tests; the CDK stack (infra/card-store-stack.ts) declares the same keys.
  *
  * - User: one item per user, key `username`; its stream (NEW_IMAGE) drives activation mail.
  * - UserEmail: one item per email key (lower-cased address), key `email`; written in the
  *   same transaction as the user, which is what makes email addresses unique.
  * - UserSession: one item per sign-in under its account, key `username` + `sessionIdHash`
- *   (SHA-256 of the cookie's token, so a leaked table does not leak sessions), so that an
+ *   (SHA-256 of the cookie's secret, so a leaked table does not leak sessions), so that an
  *   account's sessions are found with one strongly consistent Query; plus, once the
  *   account's sessions were ended, one marker item (`sessionIdHash` = `#ended`): a session
  *   of an earlier generation than the marker's is over. Expired sessions are removed by TTL.
