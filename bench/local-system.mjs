@@ -37,7 +37,7 @@ export async function startLocalSystem(label) {
       SES_LOCAL_PORT: String(sesPort),
       LOCAL_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
-      // Thousands of requests from one loopback address (README, "Rate limits").
+      // Thousands of requests from one loopback address (docs/api.md, "Rate limits").
       RATE_LIMIT_SCALE: '1000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

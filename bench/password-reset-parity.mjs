@@ -1,7 +1,8 @@
 // Whether the timing of POST /password-reset tells an account's address from an unknown one
-// (README, "Password reset": the request reveals no account). One run over the built
-// system (`npm start` on free ports, a fresh data folder, RATE_LIMIT_SCALE=1000 so that the
-// mail budget's limits, mail-address, mail-cooldown and mail-daily, leave room for the
+// (docs/api.md, "Forgotten and changed passwords": the request reveals no account). One
+// run over the built system (`npm start` on free ports, a fresh data folder,
+// RATE_LIMIT_SCALE=1000 so that the mail budget's limits, mail-address, mail-cooldown and
+// mail-daily, leave room for the
 // bench's requests from one loopback address and to one address): one account is
 // registered and activated through the API and the local inbox first; then ROUNDS rounds,
 // one request at a time, each round

@@ -3,7 +3,7 @@
  * CardStoreStack, and cdk-nag's AwsSolutions pack as a validation plugin, so that a finding
  * nobody acknowledged fails the synth (`npm run synth`, `npm run deploy`, the tests).
  *
- * Context (`-c name=value`, README "Deploy to AWS"):
+ * Context (`-c name=value`, docs/deploy.md "Commands"):
  * - `stackName`: default `CardStore`; one stack per name, account and region.
  * - `retainData`: `true` (default) keeps the tables on destroy and protects them from
  *   deletion; `false` is for throw-away stacks.

@@ -234,7 +234,8 @@ describe(`fault suite (${FULL ? 'full' : 'short'}: ${SIZE.users} registrations, 
     expect(exit.code).toBe(1);
     expect(stopped.stderr).toContain('DynamoDB Local was killed (SIGKILL)');
     // Users still in the table all get their mail, once. A user DynamoDB Local acknowledged
-    // and then lost in its kill is counted as gone (its window, see README), never hidden.
+    // and then lost in its kill is counted as gone (its window: docs/local-mode.md, "When
+    // DynamoDB Local dies"), never hidden.
     expect(counted).toMatchObject({ lost: 0, duplicates: 0 });
     expect(counted.goneFromTable).toBeLessThanOrEqual(SIZE.concurrency);
   });

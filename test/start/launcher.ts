@@ -118,7 +118,7 @@ export function launcherEnv(
     SES_LOCAL_PORT: String(settings.sesPort),
     LOCAL_DATA_DIR: settings.dataDir,
     LOG_LEVEL: 'warn',
-    // The suites' bursts come from one loopback address (README, "Rate limits").
+    // The suites' bursts come from one loopback address (docs/api.md, "Rate limits").
     RATE_LIMIT_SCALE: '1000',
     ...overrides,
   };

@@ -1,6 +1,6 @@
 /**
  * The published rate limits: what each one counts, by which key, and its default. The
- * README's "Rate limits" table mirrors this file; each limit is configurable (see
+ * "Rate limits" table in docs/api.md mirrors this file; each limit is configurable (see
  * app-config.ts), and RATE_LIMIT_SCALE multiplies every count for load tests.
  *
  * Every limit is a fixed window of `windowSeconds` counted per key in DynamoDB (so it holds
