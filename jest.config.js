@@ -28,6 +28,9 @@ module.exports = {
   // last to prove each one allowed by the synthesized roles (test/support/aws-calls/).
   runner: '<rootDir>/test/support/aws-calls/recorded-calls-last-runner.ts',
   setupFiles: ['<rootDir>/test/support/aws-calls/record-aws-calls.ts'],
+  // Every answer of an app under test is checked against its OpenAPI document; a test
+  // whose requests got an answer that breaks it fails (test/support/openapi-contract.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/support/contract-setup.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   reporters: ['default', '<rootDir>/test/support/results-file-reporter.js'],

@@ -407,6 +407,8 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
             }).toString(),
           }),
           httpApiEvent(jsonPost('/login', credentials)),
+          httpApiEvent({ method: 'GET', path: '/openapi.json' }),
+          httpApiEvent({ method: 'GET', path: '/docs' }),
         ],
         {
           // The SDK's own endpoint variable: aws mode refuses DYNAMODB_ENDPOINT.
@@ -485,6 +487,18 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
       expect(result?.statusCode).toBe(403);
       expect(json(result)).toMatchObject({ statusCode: 403, code: 'ACCOUNT_NOT_ACTIVATED' });
       expect(result?.cookies).toBeUndefined();
+    });
+
+    it('serves its OpenAPI document (API_DOCS is json on Lambda), and no Swagger UI', () => {
+      const [document, docs] = [results[5], results[6]];
+
+      expect(document?.statusCode).toBe(200);
+      expect(json(document)).toMatchObject({
+        openapi: '3.1.0',
+        paths: { '/users': { post: { operationId: 'registerUser' } } },
+        components: { securitySchemes: { session: { name: '__Host-card_store_session' } } },
+      });
+      expect(docs?.statusCode).toBe(404);
     });
   });
 });

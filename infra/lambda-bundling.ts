@@ -68,6 +68,20 @@ export const BUNDLING: BundlingOptions = {
 export const SOURCE_MAPS_ENVIRONMENT = { NODE_OPTIONS: '--enable-source-maps' } as const;
 
 /**
+ * What @nestjs/swagger imports only for a Fastify app (SwaggerModule's static files); the
+ * API is an Express app, and its Lambda serves no Swagger UI anyway (API_DOCS=ui is
+ * refused there).
+ */
+const SWAGGER_FASTIFY_PACKAGES = ['@fastify/static'];
+
+/**
+ * `import.meta.url` of the ES modules bundled into the CommonJS bundle: esbuild would make
+ * it undefined, and @nestjs/swagger calls `createRequire(import.meta.url)` as it loads,
+ * which then throws. Here it is the bundle's own file URL.
+ */
+const IMPORT_META_URL = '__bundle_import_meta_url';
+
+/**
  * The API: the same, without source maps. Node parses a bundle's whole map when it loads
  * the bundle; for the API's 2.8 MB map that was +300 ms on a 500 ms cold start (measured
  * with bench:bundles), for stack traces that keepNames already makes readable
@@ -77,6 +91,9 @@ export const API_BUNDLING: BundlingOptions = {
   ...BUNDLING,
   sourceMap: false,
   sourcesContent: undefined,
+  externalModules: [...(BUNDLING.externalModules ?? []), ...SWAGGER_FASTIFY_PACKAGES],
+  define: { 'import.meta.url': IMPORT_META_URL },
+  banner: `const ${IMPORT_META_URL}=require("node:url").pathToFileURL(__filename).href;`,
 };
 
 /**

@@ -13,6 +13,7 @@ import { HealthController } from './health/health.controller';
 import { createDocumentClient, createDynamoDbClient } from './platform/aws/clients';
 import { AWS_PRINCIPALS } from './platform/aws/principals';
 import { createLogging, HTTP_LOGGER } from './platform/logging';
+import { ApiDocsModule } from './platform/openapi/api-docs.module';
 import { RateLimitsModule } from './platform/rate-limits/rate-limits.module';
 import { UsersModule } from './users/users.module';
 
@@ -59,6 +60,7 @@ export class AppModule {
         LoggerModule.forRoot(logging.params),
         RateLimitsModule,
         UsersModule,
+        ...(config.http.apiDocs === 'off' ? [] : [ApiDocsModule.forRoot(config.http.apiDocs)]),
       ],
       controllers: [HealthController],
       providers: [{ provide: HTTP_LOGGER, useValue: logging.httpLogger }],

@@ -16,6 +16,7 @@ import type { AppConfig } from './config/app-config';
 import { ApiErrorsFilter } from './platform/api-errors.filter';
 import { hardenHttpServer } from './platform/http-server';
 import { HTTP_LOGGER } from './platform/logging';
+import { OpenApiDocumentSource } from './platform/openapi/api-docs.module';
 import { dropTrailingSlash } from './platform/trailing-slash';
 import { createValidationPipe } from './platform/validation';
 
@@ -34,6 +35,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     abortOnError: false,
   });
   configureApp(app);
+  // GET /openapi.json serves the document of this very app (built on first request).
+  if (config.http.apiDocs !== 'off') app.get(OpenApiDocumentSource).attach(app);
   return app;
 }
 

@@ -82,6 +82,11 @@ function lambdaConfig(env: NodeJS.ProcessEnv): AppConfig {
       `CARD_STORE_MODE must be "aws" on Lambda, where no local stand-in runs (got ${JSON.stringify(env.CARD_STORE_MODE ?? '')})`,
     );
   }
+  if (config.http.apiDocs === 'ui') {
+    problems.push(
+      'API_DOCS=ui is not available on Lambda: the bundle has no Swagger UI assets; use "json" (the default) for GET /openapi.json, or "off"',
+    );
+  }
   if (!config.http.publicBaseUrl.startsWith('https://')) {
     problems.push(
       `PUBLIC_BASE_URL must be the API's https URL on Lambda: activation links and the session cookie are built from it (got ${JSON.stringify(env.PUBLIC_BASE_URL ?? '')})`,

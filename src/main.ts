@@ -83,6 +83,15 @@ function printBanner(mode: string, lines: readonly string[]): void {
 const apiLine = (config: AppConfig) =>
   `API              http://${config.http.host}:${config.http.port}  (public URL ${config.http.publicBaseUrl})`;
 
+/** Where the API describes itself (API_DOCS), if it does. */
+const docsLines = ({ http }: AppConfig): string[] => {
+  if (http.apiDocs === 'off') return [];
+  const document = `OpenAPI          ${http.publicBaseUrl}/openapi.json`;
+  return http.apiDocs === 'ui'
+    ? [document, `API docs         ${http.publicBaseUrl}/docs`]
+    : [document];
+};
+
 async function startLocalMode(config: AppConfig, startedAt: number): Promise<void> {
   const stack = await startLocalStack(config);
   try {
@@ -98,6 +107,7 @@ async function startLocalMode(config: AppConfig, startedAt: number): Promise<voi
     const now = performance.now();
     printBanner('local mode', [
       apiLine(config),
+      ...docsLines(config),
       ...Object.entries(stack.addresses).map(([name, address]) => `${name.padEnd(16)} ${address}`),
       ...(stack.createdTables.length > 0
         ? [`Created tables   ${stack.createdTables.join(', ')}`]
@@ -128,6 +138,7 @@ async function startAwsMode(config: AppConfig, startedAt: number): Promise<void>
   const { users, userEmails, sessions } = config.dynamodb.tables;
   printBanner('AWS mode', [
     apiLine(config),
+    ...docsLines(config),
     `Region           ${config.dynamodb.region}`,
     `Tables           ${users}, ${userEmails}, ${sessions}`,
     'Activation mail  sent by the deployed stack (stream, Step Functions, SES)',

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
           port: 3000,
           publicBaseUrl: 'http://localhost:3000',
           activationUrlBase: 'http://localhost:3000/activate',
+          apiDocs: 'ui',
         },
         dynamodb: {
           region: 'us-east-1',
@@ -110,6 +111,7 @@ describe('loadConfig', () => {
       HOST: '0.0.0.0',
       PORT: '8080',
       PUBLIC_BASE_URL: 'https://cards.example',
+      API_DOCS: 'json',
       AWS_REGION: 'eu-west-1',
       DYNAMODB_ENDPOINT: 'http://127.0.0.1:8001',
       DYNAMODB_LOCAL_PORT: '8002',
@@ -152,6 +154,7 @@ describe('loadConfig', () => {
         port: 8080,
         publicBaseUrl: 'https://cards.example',
         activationUrlBase: 'https://cards.example/activate',
+        apiDocs: 'json',
       },
       dynamodb: {
         region: 'eu-west-1',
@@ -310,6 +313,9 @@ describe('loadConfig', () => {
       ['RATE_LIMIT_SCALE', '1.5'],
       ['RATE_LIMIT_SCALE', '1000001'],
       ['ALLOW_RATE_LIMIT_SCALE_IN_AWS', 'yes'],
+      ['API_DOCS', 'swagger'],
+      ['API_DOCS', 'UI'],
+      ['API_DOCS', 'true'],
       ['RATE_LIMIT_LOGIN_PER_ADDRESS', '5 per minute'],
       ['RATE_LIMIT_LOGIN_PER_ADDRESS', '0/1m'],
       ['RATE_LIMIT_REGISTER_PER_ADDRESS', '5/1w'],
@@ -370,6 +376,8 @@ describe('loadConfig', () => {
         USER_EMAIL_TABLE_NAME: 'prod.UserEmail',
         SESSION_TABLE_NAME: 'prod.UserSession',
         LOG_LEVEL: 'warn',
+        // The one default that follows the mode (see 'the API docs' below).
+        API_DOCS: 'json',
       };
 
       const { mode, ...aws } = loadConfig({ ...AWS, ...shared });
@@ -441,6 +449,40 @@ describe('loadConfig', () => {
         region: 'us-east-1',
         endpoint: 'http://127.0.0.1:8000',
       });
+    });
+  });
+
+  describe('the API docs (API_DOCS)', () => {
+    it('serves the document and Swagger UI in local mode, the document only in aws mode', () => {
+      expect(loadConfig({}).http.apiDocs).toBe('ui');
+      expect(loadConfig({ CARD_STORE_MODE: 'aws', AWS_REGION: 'eu-west-1' }).http.apiDocs).toBe(
+        'json',
+      );
+    });
+
+    it.each([
+      ['local', 'off'],
+      ['local', 'json'],
+      ['aws', 'ui'],
+      ['aws', 'off'],
+    ])('in %s mode takes API_DOCS=%s as given', (mode, value) => {
+      const config = loadConfig({
+        CARD_STORE_MODE: mode,
+        AWS_REGION: 'eu-west-1',
+        API_DOCS: value,
+      });
+
+      expect(config.http.apiDocs).toBe(value);
+    });
+
+    it('treats an empty API_DOCS as unset', () => {
+      expect(loadConfig({ API_DOCS: ' ' }).http.apiDocs).toBe('ui');
+    });
+
+    it('lists the allowed values', () => {
+      expect(configErrorOf({ API_DOCS: 'swagger' }).problems).toEqual([
+        'API_DOCS must be one of the following values: ui, json, off (got "swagger")',
+      ]);
     });
   });
 

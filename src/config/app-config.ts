@@ -35,6 +35,15 @@ const MODES = ['local', 'aws'] as const;
 /** `local`: embedded stand-ins, no cloud account. `aws`: the real services of AWS_REGION. */
 export type Mode = (typeof MODES)[number];
 
+/**
+ * What the API serves about itself (src/platform/openapi): `ui` the OpenAPI document at
+ * `GET /openapi.json` and Swagger UI at `GET /docs`, `json` the document only, `off`
+ * neither. Default: `ui` in local mode, `json` in aws mode. The API Lambda's bundle has
+ * no Swagger UI assets, so on Lambda `ui` is refused (src/lambda-handler.ts).
+ */
+const API_DOCS = ['ui', 'json', 'off'] as const;
+export type ApiDocs = (typeof API_DOCS)[number];
+
 /** Point a client at a local stand-in; in aws mode each must be unset. */
 const LOCAL_ENDPOINT_VARIABLES = ['DYNAMODB_ENDPOINT', 'SFN_ENDPOINT', 'SES_ENDPOINT'] as const;
 
@@ -60,7 +69,7 @@ const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 /**
- * The environment variables, with their defaults. README's configuration table mirrors this.
+ * The environment variables, with their defaults. docs/configuration.md's table mirrors this.
  * class-validator checks a property's rules from the bottom decorator up and reports the
  * first broken one, so the type check sits lowest.
  */
@@ -82,6 +91,11 @@ class EnvironmentVariables {
   @Transform(emptyToUndefined)
   @Matches(HTTP_URL, { message: HTTP_URL_MESSAGE })
   PUBLIC_BASE_URL?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(API_DOCS)
+  API_DOCS?: ApiDocs;
 
   @IsString()
   @Matches(/^[a-z]{2}(-[a-z]+)+-\d$/, {
@@ -260,6 +274,8 @@ export interface AppConfig {
     readonly publicBaseUrl: string;
     /** `publicBaseUrl + "/activate"`: stored on each user, used in activation mails. */
     readonly activationUrlBase: string;
+    /** Whether `GET /openapi.json` and `GET /docs` are served (API_DOCS). */
+    readonly apiDocs: ApiDocs;
   };
   readonly dynamodb: {
     readonly region: string;
@@ -397,6 +413,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       port: vars.PORT,
       publicBaseUrl,
       activationUrlBase: `${publicBaseUrl}/activate`,
+      apiDocs: vars.API_DOCS ?? (vars.CARD_STORE_MODE === 'local' ? 'ui' : 'json'),
     },
     dynamodb: {
       region: vars.AWS_REGION,

@@ -1,7 +1,9 @@
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiProperty, ApiSchema, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ApiAnswers } from '../platform/openapi/api-answers';
 import { USER_KEY } from '../users/persistence/user-tables';
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -21,6 +23,21 @@ export interface HealthReport {
   readonly checks: { readonly dynamodb: 'up' | 'down' };
 }
 
+@ApiSchema({ name: 'HealthChecks' })
+class HealthChecksBody {
+  @ApiProperty({ enum: ['up', 'down'], description: 'Whether the User table answered a read.' })
+  dynamodb!: 'up' | 'down';
+}
+
+@ApiSchema({ name: 'HealthReport' })
+class HealthReportBody implements HealthReport {
+  @ApiProperty({ enum: ['ok', 'unavailable'] })
+  status!: 'ok' | 'unavailable';
+
+  @ApiProperty({ type: () => HealthChecksBody })
+  checks!: HealthChecksBody;
+}
+
 /**
  * `GET /health`: 200 when the User table answers a read made with this instance's
  * credentials, 503 when it does not. The read is a GetItem of a key no user has, with
@@ -28,6 +45,7 @@ export interface HealthReport {
  * proves the role can read the table), eventually consistent (half a read unit). It does
  * not prove writes, the other tables or the activation pipeline.
  */
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   private last?: { readonly at: number; readonly up: Promise<boolean> };
@@ -38,6 +56,19 @@ export class HealthController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    operationId: 'checkHealth',
+    summary: 'Health',
+    description: `Whether this instance can read the User table with its credentials (one eventually consistent read of a key no user has, its answer reused for ${HEALTH_CHECK_REUSE_MS} ms). It does not prove writes, the other tables or the activation pipeline.`,
+  })
+  @ApiAnswers(
+    { status: 200, json: HealthReportBody, description: 'Up: `{"status":"ok"}`.' },
+    {
+      status: 503,
+      json: HealthReportBody,
+      description: 'Down: `{"status":"unavailable"}` (not the error shape).',
+    },
+  )
   async check(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
     const up = await this.userTableAnswers();
     response.status(up ? 200 : 503);

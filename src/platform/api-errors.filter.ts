@@ -57,6 +57,16 @@ const BODY_PARSER_ERRORS: Record<string, [HttpStatus, string, string]> = {
   ],
 };
 
+/** The stable codes body-parser's errors become, by status (for the OpenAPI document). */
+export function bodyParserErrorCodes(): Readonly<Record<number, readonly string[]>> {
+  const codes: Record<number, string[]> = {};
+  for (const [status, code] of Object.values(BODY_PARSER_ERRORS)) {
+    const list = (codes[status] ??= []);
+    if (!list.includes(code)) list.push(code);
+  }
+  return codes;
+}
+
 interface BodyParserError {
   type: string;
   status?: number;
@@ -72,7 +82,7 @@ function isBodyParserError(error: unknown): error is BodyParserError {
 }
 
 /** Codes of 503s that pass by themselves, and how long a client should wait before retrying. */
-const RETRY_AFTER_SECONDS: Record<string, number> = {
+export const RETRY_AFTER_SECONDS: Record<string, number> = {
   STORE_BUSY: 1,
   DEPENDENCY_UNAVAILABLE: 5,
   RATE_LIMITER_UNAVAILABLE: 5,

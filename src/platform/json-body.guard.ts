@@ -12,8 +12,12 @@ import {
   applyDecorators,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiConsumes } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiException } from './api-error';
+import { ApiAnswers } from './openapi/api-answers';
+
+export const UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE';
 
 const ACCEPTED_TYPES = Symbol('acceptedMediaTypes');
 
@@ -34,15 +38,23 @@ export class MediaTypeGuard implements CanActivate {
     if (!hasBody(request) || request.is(accepted)) return true;
     throw new ApiException(
       HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-      'UNSUPPORTED_MEDIA_TYPE',
+      UNSUPPORTED_MEDIA_TYPE,
       `Send the body as ${accepted.join(' or ')}.`,
     );
   }
 }
 
 /** Declares the media types a handler's body may have (default: JSON only). */
-export const Accepts = (...types: string[]) =>
-  applyDecorators(
-    SetMetadata(ACCEPTED_TYPES, types.length > 0 ? types : ['application/json']),
+export const Accepts = (...types: string[]) => {
+  const accepted = types.length > 0 ? types : ['application/json'];
+  return applyDecorators(
+    SetMetadata(ACCEPTED_TYPES, accepted),
     UseGuards(MediaTypeGuard),
+    ApiConsumes(...accepted),
+    ApiAnswers({
+      status: 415,
+      codes: [UNSUPPORTED_MEDIA_TYPE],
+      description: `A body of another media type than ${accepted.map((type) => `\`${type}\``).join(' or ')} (\`UNSUPPORTED_MEDIA_TYPE\`).`,
+    }),
   );
+};

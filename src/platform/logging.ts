@@ -16,7 +16,7 @@ import type { LogLevel } from '../config/app-config';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 // A caller-supplied id is kept only if it is short and harmless (it ends up in logs).
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestId(request: IncomingMessage, response: ServerResponse): string {
   const incoming = request.headers[REQUEST_ID_HEADER];

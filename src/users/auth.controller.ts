@@ -1,13 +1,21 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, Req, Res } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { InvalidCredentialsError, type PublicUser, SignInService } from '../activation';
 import { Accepts } from '../platform/json-body.guard';
+import { ApiAnswers, FAILURES, INVALID_FIELDS, STORE_BUSY } from '../platform/openapi/api-answers';
 import { RateLimited } from '../platform/rate-limits/rate-limited.decorator';
 import { LoginDto } from './dto/login.dto';
-import { SessionCookie } from './sessions/session-cookie';
-import { CurrentSession, SessionGuard } from './sessions/session.guard';
+import { SignedInBody } from './dto/responses';
+import {
+  SESSION_COOKIE_CLEARED,
+  SESSION_COOKIE_SET,
+  SessionCookie,
+} from './sessions/session-cookie';
+import { CurrentSession, SESSION_SECURITY, SignedIn } from './sessions/session.guard';
 import { type Session, SessionStore } from './sessions/session-store';
 
+@ApiTags('sessions')
 @Controller()
 export class AuthController {
   constructor(
@@ -23,6 +31,34 @@ export class AuthController {
    */
   @Post('login')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    operationId: 'signIn',
+    summary: 'Sign in',
+    description: 'Starts a session for an activated account: the session cookie.',
+  })
+  @ApiAnswers(
+    {
+      status: 200,
+      json: SignedInBody,
+      description: 'Signed in.',
+      headers: { 'Set-Cookie': SESSION_COOKIE_SET },
+    },
+    INVALID_FIELDS,
+    {
+      status: 401,
+      codes: ['INVALID_CREDENTIALS'],
+      description:
+        'Unknown username or wrong password: one answer for both (`INVALID_CREDENTIALS`).',
+    },
+    {
+      status: 403,
+      codes: ['ACCOUNT_NOT_ACTIVATED'],
+      description:
+        'The right password of an account that is not activated yet (`ACCOUNT_NOT_ACTIVATED`).',
+    },
+    STORE_BUSY,
+    ...FAILURES,
+  )
   @RateLimited('login-account-address', 'login-account', 'login-address')
   @Accepts('application/json')
   async login(
@@ -40,6 +76,24 @@ export class AuthController {
   /** Ends the session server-side (for every instance) and clears the cookie. Idempotent. */
   @Post('logout')
   @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({
+    operationId: 'signOut',
+    summary: 'Sign out',
+    description:
+      'Ends the session of the cookie, if any, and clears the cookie. Without a cookie, or with one of an ended session, it only clears it: signing out twice is fine.',
+  })
+  // The cookie is optional here.
+  @ApiSecurity({})
+  @ApiSecurity(SESSION_SECURITY)
+  @ApiAnswers(
+    {
+      status: 204,
+      description: 'Signed out.',
+      headers: { 'Set-Cookie': SESSION_COOKIE_CLEARED },
+    },
+    STORE_BUSY,
+    ...FAILURES,
+  )
   async logout(
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -55,7 +109,21 @@ export class AuthController {
    */
   @Post('logout/all')
   @HttpCode(HttpStatus.NO_CONTENT)
-  @UseGuards(SessionGuard)
+  @ApiOperation({
+    operationId: 'signOutEverywhere',
+    summary: 'Sign out everywhere',
+    description: 'Ends every session of the account, this one included, and clears the cookie.',
+  })
+  @ApiAnswers(
+    {
+      status: 204,
+      description: 'Every session of the account ended.',
+      headers: { 'Set-Cookie': SESSION_COOKIE_CLEARED },
+    },
+    STORE_BUSY,
+    ...FAILURES,
+  )
+  @SignedIn()
   async logoutEverywhere(
     @CurrentSession() session: Session,
     @Res({ passthrough: true }) response: Response,

@@ -7,9 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request, { type Response } from 'supertest';
-import { createApp } from '../../src/app.setup';
 import { freePort as closedPort } from '../support/ports';
-import { createTestApp, testConfig, type TestApp } from '../support/test-app';
+import { checkedApp, createTestApp, testConfig, type TestApp } from '../support/test-app';
 import {
   claimActivationToken,
   expectApiError,
@@ -127,10 +126,9 @@ describe('account activation', () => {
     });
 
     it('follows the configured path of the activation URL for the form action', async () => {
-      const prefixed = await createApp(
+      const prefixed = await checkedApp(
         testConfig({ PUBLIC_BASE_URL: 'https://cards.test/stage/' }),
       );
-      await prefixed.init();
       try {
         const response = await request(prefixed.getHttpServer()).get(link('ada', NEVER_ISSUED));
 
@@ -722,10 +720,9 @@ describe('account activation', () => {
     let down: NestExpressApplication;
 
     beforeAll(async () => {
-      down = await createApp(
+      down = await checkedApp(
         testConfig({ DYNAMODB_ENDPOINT: `http://127.0.0.1:${await closedPort()}` }),
       );
-      await down.init();
     });
     afterAll(() => down.close());
 

@@ -4,11 +4,10 @@
  */
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
-import { createApp } from '../../src/app.setup';
 import { type ObservedAwsCall, observeAwsCalls } from '../../src/platform/aws/call-observers';
 import { HEALTH_CHECK_REUSE_MS } from '../../src/health/health.controller';
 import { freePort as closedPort } from '../support/ports';
-import { createTestApp, testConfig, type TestApp } from '../support/test-app';
+import { checkedApp, createTestApp, testConfig, type TestApp } from '../support/test-app';
 
 describe('GET /health', () => {
   describe('with DynamoDB up', () => {
@@ -58,10 +57,9 @@ describe('GET /health', () => {
     let app: NestExpressApplication;
 
     beforeAll(async () => {
-      app = await createApp(
+      app = await checkedApp(
         testConfig({ DYNAMODB_ENDPOINT: `http://127.0.0.1:${await closedPort()}` }),
       );
-      await app.init();
     });
     afterAll(() => app.close());
 

@@ -22,6 +22,7 @@ import {
 import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/activation/activation-pages';
 import { lambdaContext } from '../../src/workers/lambda-context';
 import { coldStart } from '../support/cold-start';
+import { checkAnswers } from '../support/openapi-contract';
 import {
   HTTP_API_URL,
   type HttpApiRequest as Request,
@@ -64,13 +65,16 @@ function jsonOf(result: ApiResult): Record<string, unknown> {
   return JSON.parse(result.body ?? '') as Record<string, unknown>;
 }
 
+/** createApp, its answers checked against the OpenAPI contract (openapi-contract.ts). */
+const checkedCreateApp = async (config: AppConfig) => checkAnswers(await createApp(config));
+
 /** createApp, counted; `failures` first calls reject as a broken bootstrap would. */
 function countingCreateApp(failures = 0) {
   const calls: AppConfig[] = [];
   const make = async (config: AppConfig): Promise<NestExpressApplication> => {
     calls.push(config);
     if (calls.length <= failures) throw new Error(`bootstrap ${calls.length} failed`);
-    return createApp(config);
+    return checkedCreateApp(config);
   };
   return { calls, make };
 }
@@ -80,6 +84,7 @@ describe('the API on Lambda (HTTP API payload 2.0)', () => {
   let handler: ApiHandler;
   const overrides = (extra: ApiHandlerOverrides = {}): ApiHandlerOverrides => ({
     dynamodbEndpoint: testEndpoint(),
+    createApp: checkedCreateApp,
     ...extra,
   });
 
@@ -109,6 +114,22 @@ describe('the API on Lambda (HTTP API payload 2.0)', () => {
     expect(await tables.users.findByUsername(registration.username)).toMatchObject({
       activationUrlBase: `${PUBLIC_BASE_URL}/activate`,
     });
+  });
+
+  it('serves the OpenAPI document (API_DOCS is json in aws mode by default), not Swagger UI', async () => {
+    const document = await invoke(handler, { method: 'GET', path: '/openapi.json' });
+    const docs = await invoke(handler, { method: 'GET', path: '/docs' });
+
+    expect(document.statusCode).toBe(200);
+    expect(document.headers?.['cache-control']).toBe('no-cache');
+    expect(jsonOf(document)).toMatchObject({
+      openapi: '3.1.0',
+      servers: [{ url: '/' }],
+      components: {
+        securitySchemes: { session: { in: 'cookie', name: SESSION_COOKIE } },
+      },
+    });
+    expect(docs.statusCode).toBe(404);
   });
 
   it('answers an invalid body with 400 VALIDATION_FAILED and messages per field', async () => {
@@ -307,7 +328,7 @@ describe("the API on Lambda: rate limits by API Gateway's sourceIp", () => {
     tables = await new TestTables(testConfig()).create();
     handler = createApiHandler(
       { ...lambdaEnv(tables), RATE_LIMIT_REGISTER_PER_ADDRESS: '2/1h' },
-      { dynamodbEndpoint: testEndpoint() },
+      { dynamodbEndpoint: testEndpoint(), createApp: checkedCreateApp },
     );
     await handler.ready();
   });
@@ -380,6 +401,16 @@ describe('the API Lambda cold start', () => {
 
     expect(error.name).toBe('ConfigError');
     expect(error.message).toContain("PUBLIC_BASE_URL must be the API's https URL on Lambda");
+  });
+
+  it('fails at once with API_DOCS=ui: the bundle has no Swagger UI, only the document', async () => {
+    const error = coldStartError({ ...GOOD_ENV, API_DOCS: 'ui' });
+
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain('API_DOCS=ui is not available on Lambda');
+    for (const docs of ['json', 'off']) {
+      await createApiHandler({ ...GOOD_ENV, API_DOCS: docs }).close();
+    }
   });
 
   it('cannot be pointed at a local DynamoDB through its environment', () => {

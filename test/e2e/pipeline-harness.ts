@@ -8,6 +8,7 @@ import 'reflect-metadata';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createApp } from '../../src/app.setup';
+import { checkAnswers } from '../support/openapi-contract';
 import type { AppConfig } from '../../src/config/app-config';
 import { LOCAL_CREDENTIALS } from '../../src/platform/aws/clients';
 import type { StoredMail } from '../../src/workers/local-ses';
@@ -53,7 +54,7 @@ export async function startPipelineHarness(
     pollIntervalMs: 50,
     retryIntervalOverrides: options.retryIntervalOverrides ?? 0,
   });
-  const app = await createApp(stack.config);
+  const app = checkAnswers(await createApp(stack.config));
   await app.listen(apiPort, '127.0.0.1');
   const tables = new TestTables(stack.config);
   const sfn = new SFNClient({

@@ -169,6 +169,8 @@ describe('npm start in aws mode (CARD_STORE_MODE=aws)', () => {
     // Assert
     expect(banner).toContain(`API              http://127.0.0.1:${settings.port}`);
     expect(banner).toContain(`Region           ${REGION}`);
+    expect(banner).toMatch(/^ {2}OpenAPI {10}http:\/\/\S+\/openapi\.json$/m);
+    expect(banner).not.toContain('API docs');
     expect(banner).toContain(`Tables           ${users}, ${userEmails}, ${sessions}`);
     expect(registration.status).toBe(201);
     expect(stored).toMatchObject({ username: 'ann', activationStatus: 'NONE' });

@@ -1,6 +1,8 @@
 /**
  * The API in-process over the real DynamoDB Local of this test run, with tables of its
- * own (random suffix), so test files never see each other's data.
+ * own (random suffix), so test files never see each other's data. Every answer of it is
+ * checked against the OpenAPI document it serves (openapi-contract.ts): an answer that
+ * breaks the contract fails the test that asked for it.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -15,6 +17,7 @@ import { DynamoDbUserStore } from '../../src/users/persistence/dynamodb-user-sto
 import { userTableDefinitions } from '../../src/users/persistence/user-tables';
 import { ensureTables } from '../../src/workers/ensure-tables';
 import { ENDPOINT_VARIABLE } from './global-setup';
+import { checkAnswers } from './openapi-contract';
 
 /** The run's DynamoDB Local; refuses anything that is not on this machine's loopback. */
 export function testEndpoint(): string {
@@ -79,13 +82,22 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * createApp, initialised, its answers checked against the OpenAPI contract: for a test
+ * that needs an app of its own configuration (createTestApp makes the usual one).
+ */
+export async function checkedApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = checkAnswers(await createApp(config));
+  await app.init();
+  return app;
+}
+
 /** Starts the API over fresh tables. Pass `tables` to put a second instance on the same data. */
 export async function createTestApp(
   options: { env?: NodeJS.ProcessEnv; tables?: TestTables } = {},
 ): Promise<TestApp> {
   const tables = options.tables ?? (await new TestTables(testConfig(options.env)).create());
-  const app = await createApp(tables.config);
-  await app.init();
+  const app = await checkedApp(tables.config);
   return {
     app,
     http: app.getHttpServer() as Server,

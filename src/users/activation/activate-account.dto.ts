@@ -1,3 +1,4 @@
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { IsDefined, IsString, MaxLength } from 'class-validator';
 
 const REQUIRED = { message: '$property is required' };
@@ -13,12 +14,15 @@ const AT_MOST = { message: '$property must be at most $constraint1 characters lo
  * class-validator checks a property's rules from the bottom decorator up and, with
  * stopAtFirstError, reports the first broken one: presence, then type, then size.
  */
+@ApiSchema({ name: 'ActivationRequest' })
 export class ActivateAccountDto {
+  @ApiProperty({ maxLength: 64, description: "The link's `username`.", examples: ['ada.lovelace'] })
   @MaxLength(64, AT_MOST)
   @IsString(STRING)
   @IsDefined(REQUIRED)
   username!: string;
 
+  @ApiProperty({ maxLength: 128, description: "The link's `token`." })
   @MaxLength(128, AT_MOST)
   @IsString(STRING)
   @IsDefined(REQUIRED)
@@ -28,6 +32,11 @@ export class ActivateAccountDto {
    * The account's password: the second proof, besides the mailbox. Never trimmed; as
    * lenient in length as sign-in, so a wrong one is a wrong password, not a bad request.
    */
+  @ApiProperty({
+    maxLength: 1024,
+    format: 'password',
+    description: 'The password chosen at registration.',
+  })
   @MaxLength(1024, AT_MOST)
   @IsString(STRING)
   @IsDefined(REQUIRED)

@@ -7,9 +7,12 @@
  * request is a write to the account's item.
  */
 import { Body, Controller, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ActivationMailRequestService } from '../../activation';
 import { Accepts } from '../../platform/json-body.guard';
+import { ApiAnswers, asPages, FAILURES, INVALID_FIELDS } from '../../platform/openapi/api-answers';
+import { RequestAcceptedBody } from '../dto/responses';
 import { AccountIdentifierDto, accountIdentifierOf } from '../dto/account-identifier.dto';
 import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
 import {
@@ -18,7 +21,7 @@ import {
   resendFormPage,
 } from './activation-pages';
 import { ActivationPagesFilter } from './activation-pages.filter';
-import { sendAccepted } from './answer-format';
+import { PAGE_OR_JSON, sendAccepted } from './answer-format';
 import { FormBodyGuard } from './form-body.guard';
 
 /** The one answer of `POST /activation-mail`, whatever the account. */
@@ -29,6 +32,7 @@ export const ACTIVATION_MAIL_REQUESTED = {
 
 export const ACTIVATION_MAIL_PATH = 'activation-mail';
 
+@ApiTags('activation')
 @Controller(ACTIVATION_MAIL_PATH)
 // A form that fails validation is shown again, saying so; any other error as on /activate.
 @UseFilters(new ActivationPagesFilter(() => resendFormPage(INVALID_IDENTIFIER_PROBLEM)))
@@ -36,6 +40,21 @@ export class ActivationMailController {
   constructor(private readonly requests: ActivationMailRequestService) {}
 
   @Post()
+  @ApiOperation({
+    operationId: 'requestActivationMail',
+    summary: 'Ask for a new activation mail',
+    description: `By e-mail address or username. A pending account gets a new activation mail (every older link dies), an active one a mail saying it is active, anything else nothing; the answer is the same for all. The "link not valid" page's form posts here. ${PAGE_OR_JSON}`,
+  })
+  @ApiAnswers(
+    {
+      status: 202,
+      json: RequestAcceptedBody,
+      page: true,
+      description: 'Taken: the same answer whatever the account ("check your inbox").',
+    },
+    { ...INVALID_FIELDS, page: true },
+    ...asPages([...FAILURES, { status: 429 }]),
+  )
   // Guards run bottom-up: the media type, the form's body, then the limits (by identifier).
   @RateLimited('mail-address', 'mail-cooldown', 'mail-daily')
   @UseGuards(FormBodyGuard)

@@ -19,6 +19,7 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
   type Activation,
@@ -30,7 +31,16 @@ import {
 } from '../../activation';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { Accepts } from '../../platform/json-body.guard';
+import {
+  ApiAnswers,
+  asPages,
+  FAILURES,
+  INVALID_FIELDS,
+  STORE_BUSY,
+} from '../../platform/openapi/api-answers';
 import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
+import { ActivationBody } from '../dto/responses';
+import { SESSION_COOKIE_SET } from '../sessions/session-cookie';
 import { ActivateAccountDto } from './activate-account.dto';
 import {
   activatedPage,
@@ -42,7 +52,7 @@ import {
   WRONG_PASSWORD_PROBLEM,
 } from './activation-pages';
 import { ActivationPagesFilter } from './activation-pages.filter';
-import { answersWithJson } from './answer-format';
+import { answersWithJson, LinkQuery, PAGE_OR_JSON } from './answer-format';
 import { SessionCookie } from '../sessions/session-cookie';
 import { SessionStore } from '../sessions/session-store';
 import { FormBodyGuard } from './form-body.guard';
@@ -53,6 +63,7 @@ export interface ActivationResult {
   readonly alreadyActive: boolean;
 }
 
+@ApiTags('activation')
 @Controller('activate')
 @UseFilters(new ActivationPagesFilter())
 export class ActivationController {
@@ -74,6 +85,22 @@ export class ActivationController {
    * cannot be one we sent (missing, repeated or malformed values) gets the invalid page.
    */
   @Get()
+  @ApiOperation({
+    operationId: 'showActivationPage',
+    summary: "The activation link's page",
+    description:
+      'The page behind the link in the activation mail: a button (and the password field) that posts to `POST /activate`. Reads and changes nothing (mail scanners open links).',
+  })
+  @LinkQuery()
+  @ApiAnswers(
+    { status: 200, page: true, description: 'The page with the "Activate my account" button.' },
+    {
+      status: 400,
+      page: true,
+      description:
+        'A link that cannot be one the API sent (a value missing, repeated or malformed): the "link not valid" page, with a form for a new mail.',
+    },
+  )
   show(@Req() request: Request, @Res() response: Response): void {
     const { username, token } = request.query;
     const wellFormed =
@@ -96,6 +123,43 @@ export class ActivationController {
    * the same limits as sign-in's.
    */
   @Post()
+  @ApiOperation({
+    operationId: 'activateAccount',
+    summary: 'Activate an account',
+    description: `Activates with the link's token and the account's password, and signs in (the session cookie). ${PAGE_OR_JSON} Wrong passwords count against the sign-in limits.`,
+  })
+  @ApiAnswers(
+    {
+      status: 200,
+      json: ActivationBody,
+      page: true,
+      description: 'Active (now or before) and signed in.',
+      headers: {
+        'Set-Cookie': {
+          ...SESSION_COOKIE_SET,
+          required: false,
+          description: `${SESSION_COOKIE_SET.description} Missing only when a password reset won a race with this activation.`,
+        },
+      },
+    },
+    INVALID_FIELDS,
+    {
+      status: 400,
+      codes: ['ACTIVATION_LINK_INVALID'],
+      page: true,
+      description:
+        'An unknown user, a wrong, used or expired token: one answer for each (`ACTIVATION_LINK_INVALID`). A browser gets the "link not valid" page for any client error.',
+    },
+    {
+      status: 401,
+      codes: ['INVALID_CREDENTIALS'],
+      page: true,
+      description:
+        "The link's token with a wrong password (`INVALID_CREDENTIALS`); a browser gets the form again, saying so.",
+    },
+    STORE_BUSY,
+    ...asPages([...FAILURES, { status: 429 }]),
+  )
   // Guards run bottom-up: the media type, the form's body, then the limits (by username).
   @RateLimited('activate-address', 'activate-account', 'login-account-address', 'login-account')
   @UseGuards(FormBodyGuard)

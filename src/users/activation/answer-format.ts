@@ -1,6 +1,18 @@
-import { HttpStatus } from '@nestjs/common';
+import { applyDecorators, HttpStatus } from '@nestjs/common';
+import { ApiQuery } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type Page, sendPage, setPrivacyHeaders } from './activation-pages';
+
+/** How a route that serves both a browser's form and a program picks its answer (OpenAPI). */
+export const PAGE_OR_JSON =
+  'A browser (a form post or no body, not asking for JSON) gets HTML pages; a client that sends JSON or asks for it (`Accept: application/json`) gets JSON.';
+
+/** The query of a link from a mail, `?username=…&token=…` (OpenAPI). */
+export const LinkQuery = () =>
+  applyDecorators(
+    ApiQuery({ name: 'username', required: true, schema: { type: 'string' } }),
+    ApiQuery({ name: 'token', required: true, schema: { type: 'string' } }),
+  );
 
 const FORM = 'application/x-www-form-urlencoded';
 

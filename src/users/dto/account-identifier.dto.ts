@@ -1,3 +1,4 @@
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { IsDefined, IsString, ValidateIf } from 'class-validator';
 import {
   type AccountIdentifier,
@@ -15,13 +16,28 @@ const STRING = { message: '$property must be a string' };
  * account's e-mail address or its username (with both, the address counts). Only the
  * shape is checked: whether an account has it is never said.
  */
+@ApiSchema({
+  name: 'AccountIdentifier',
+  description: 'The e-mail address or the username of an account (with both, the address counts).',
+})
 export class AccountIdentifierDto {
+  @ApiProperty({
+    required: false,
+    description:
+      "The account's e-mail address. Either this or `username`; with both, the address counts.",
+    examples: ['ada@example.org'],
+  })
   @IsDefined({ message: 'email (or username) is required' })
   @IsString(STRING)
   @FollowsRule(emailProblems, normaliseEmail)
   @ValidateIf((dto: AccountIdentifierDto) => dto.email !== undefined || dto.username === undefined)
   email?: string;
 
+  @ApiProperty({
+    required: false,
+    description: "The account's username, when there is no `email`.",
+    examples: ['ada.lovelace'],
+  })
   @IsString(STRING)
   @FollowsRule(usernameProblems, normaliseUsername)
   @ValidateIf((dto: AccountIdentifierDto) => dto.email === undefined && dto.username !== undefined)

@@ -26,6 +26,7 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
   InvalidUserInputError,
@@ -36,12 +37,25 @@ import {
 } from '../../activation';
 import { ApiException } from '../../platform/api-error';
 import { Accepts } from '../../platform/json-body.guard';
+import {
+  ApiAnswers,
+  asPages,
+  FAILURES,
+  INVALID_FIELDS,
+  STORE_BUSY,
+} from '../../platform/openapi/api-answers';
 import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
 import { type Page, sendPage, setPrivacyHeaders } from '../activation/activation-pages';
 import { ActivationPagesFilter } from '../activation/activation-pages.filter';
-import { answersWithJson, sendAccepted } from '../activation/answer-format';
+import {
+  answersWithJson,
+  LinkQuery,
+  PAGE_OR_JSON,
+  sendAccepted,
+} from '../activation/answer-format';
 import { FormBodyGuard } from '../activation/form-body.guard';
 import { AccountIdentifierDto, accountIdentifierOf } from '../dto/account-identifier.dto';
+import { PasswordResetBody, RequestAcceptedBody } from '../dto/responses';
 import {
   INVALID_ADDRESS_PROBLEM,
   invalidResetLinkPage,
@@ -89,6 +103,7 @@ function resetErrorPage(request: Request, exception: unknown): Page {
   return newPasswordFormPage(link[0], link[1], problem);
 }
 
+@ApiTags('password')
 @Controller('password-reset')
 export class PasswordResetController {
   constructor(
@@ -97,11 +112,36 @@ export class PasswordResetController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    operationId: 'showPasswordResetPage',
+    summary: 'The "forgot your password?" page',
+    description: 'A form for the e-mail address, posting to `POST /password-reset`.',
+  })
+  @ApiAnswers({ status: 200, page: true, description: 'The form.' })
   showRequestForm(@Res() response: Response): void {
     sendPage(response, passwordResetRequestPage());
   }
 
   @Post()
+  @ApiOperation({
+    operationId: 'requestPasswordReset',
+    summary: 'Ask for a password-reset mail',
+    description: `By e-mail address or username. A live account gets a mail with a reset link (every older one dies), anything else nothing; the answer is the same for all. ${PAGE_OR_JSON}`,
+  })
+  @ApiAnswers(
+    {
+      status: 202,
+      json: RequestAcceptedBody,
+      page: true,
+      description: 'Taken: the same answer whatever the account ("check your inbox").',
+    },
+    {
+      ...INVALID_FIELDS,
+      page: true,
+      description: `${INVALID_FIELDS.description} A browser gets the form again, saying so.`,
+    },
+    ...asPages([...FAILURES, { status: 429 }]),
+  )
   @UseFilters(new ActivationPagesFilter(() => passwordResetRequestPage(INVALID_ADDRESS_PROBLEM)))
   // Guards run bottom-up: the media type, the form's body, then the limits (by identifier).
   @RateLimited('mail-address', 'mail-cooldown', 'mail-daily')
@@ -118,6 +158,22 @@ export class PasswordResetController {
 
   /** The link's page: reads nothing, writes nothing (mail scanners fetch every link). */
   @Get('new')
+  @ApiOperation({
+    operationId: 'showNewPasswordPage',
+    summary: "The reset link's page",
+    description:
+      'The page behind the link in the reset mail: the new password, twice, posting to `POST /password-reset/new`. Reads and changes nothing.',
+  })
+  @LinkQuery()
+  @ApiAnswers(
+    { status: 200, page: true, description: 'The form for the new password.' },
+    {
+      status: 400,
+      page: true,
+      description:
+        'A link that cannot be one the API sent: the "link not valid" page, with the request form again.',
+    },
+  )
   @UseFilters(new ActivationPagesFilter(invalidResetLinkPage))
   showNewPasswordForm(@Req() request: Request, @Res() response: Response): void {
     const link = wellFormedLink(request.query.username, request.query.token);
@@ -125,6 +181,28 @@ export class PasswordResetController {
   }
 
   @Post('new')
+  @ApiOperation({
+    operationId: 'resetPassword',
+    summary: 'Set a new password with a reset link',
+    description: `Sets the password, ends every session of the account, kills every reset and activation link, activates a pending account and sends a "password changed" mail. Nobody is signed in: sign in with the new password. ${PAGE_OR_JSON}`,
+  })
+  @ApiAnswers(
+    {
+      status: 200,
+      json: PasswordResetBody,
+      page: true,
+      description: 'The password is set.',
+    },
+    { ...INVALID_FIELDS, page: true },
+    {
+      status: 400,
+      codes: ['PASSWORD_RESET_LINK_INVALID'],
+      description:
+        'An unknown user, a wrong, used or expired token: one answer for each (`PASSWORD_RESET_LINK_INVALID`). A browser gets the "link not valid" page, or the form again when only the new password was wrong.',
+    },
+    STORE_BUSY,
+    ...asPages([...FAILURES, { status: 429 }]),
+  )
   @UseFilters(new ActivationPagesFilter(resetErrorPage))
   @RateLimited('password-reset-address', 'password-reset-account')
   @UseGuards(FormBodyGuard)

@@ -4,9 +4,11 @@
  * that cannot be a username or a token is an invalid link (the core says so), and a wrong
  * current password is a 403, not a hint.
  */
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { IsDefined, IsOptional, IsString, MaxLength } from 'class-validator';
 import { passwordProblems } from '../../activation';
 import { FollowsRule } from '../dto/follows-rule.decorator';
+import { NEW_PASSWORD_RULE } from '../dto/register-user.dto';
 
 const REQUIRED = { message: '$property is required' };
 const STRING = { message: '$property must be a string' };
@@ -17,23 +19,37 @@ const newPasswordProblems = (field: string) => (value: string) =>
   passwordProblems(value).map((message) => message.replace(/^password\b/, field));
 
 /** `POST /password-reset/new`, from the link's page or as JSON. */
+@ApiSchema({ name: 'PasswordResetRequest' })
 export class ResetPasswordDto {
+  @ApiProperty({ maxLength: 64, description: "The link's `username`.", examples: ['ada.lovelace'] })
   @MaxLength(64, AT_MOST)
   @IsString(STRING)
   @IsDefined(REQUIRED)
   username!: string;
 
+  @ApiProperty({ maxLength: 128, description: "The link's `token`." })
   @MaxLength(128, AT_MOST)
   @IsString(STRING)
   @IsDefined(REQUIRED)
   token!: string;
 
+  @ApiProperty({
+    ...NEW_PASSWORD_RULE,
+    description: `The new password: ${NEW_PASSWORD_RULE.description}`,
+  })
   @FollowsRule(passwordProblems)
   @IsString(STRING)
   @IsDefined(REQUIRED)
   password!: string;
 
   /** The page's second field; when given (the form always does), it must be `password`. */
+  @ApiProperty({
+    required: false,
+    maxLength: 1024,
+    format: 'password',
+    description:
+      'The new password again (the page sends it); when given, it must equal `password`.',
+  })
   @MaxLength(1024, AT_MOST)
   @IsString(STRING)
   @IsOptional()
@@ -41,12 +57,18 @@ export class ResetPasswordDto {
 }
 
 /** `POST /users/me/password`, signed in. */
+@ApiSchema({ name: 'PasswordChange' })
 export class ChangePasswordDto {
+  @ApiProperty({ maxLength: 1024, format: 'password' })
   @MaxLength(1024, AT_MOST)
   @IsString(STRING)
   @IsDefined(REQUIRED)
   currentPassword!: string;
 
+  @ApiProperty({
+    ...NEW_PASSWORD_RULE,
+    description: `The new password: ${NEW_PASSWORD_RULE.description}`,
+  })
   @FollowsRule(newPasswordProblems('newPassword'))
   @IsString(STRING)
   @IsDefined(REQUIRED)

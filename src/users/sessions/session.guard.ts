@@ -1,14 +1,23 @@
 import {
+  applyDecorators,
   type CanActivate,
   createParamDecorator,
   type ExecutionContext,
   HttpStatus,
   Injectable,
+  UseGuards,
 } from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ApiException } from '../../platform/api-error';
+import { ApiAnswers } from '../../platform/openapi/api-answers';
 import { SessionCookie } from './session-cookie';
 import { type Session, SessionStore } from './session-store';
+
+export const NOT_SIGNED_IN = 'NOT_SIGNED_IN';
+
+/** The OpenAPI security scheme of the session cookie (openapi-document.ts). */
+export const SESSION_SECURITY = 'session';
 
 interface RequestWithSession extends Request {
   session?: Session;
@@ -27,7 +36,7 @@ export class SessionGuard implements CanActivate {
     const token = this.cookie.read(request);
     const session = token ? await this.sessions.find(token) : undefined;
     if (!session) {
-      throw new ApiException(HttpStatus.UNAUTHORIZED, 'NOT_SIGNED_IN', 'Sign in first.');
+      throw new ApiException(HttpStatus.UNAUTHORIZED, NOT_SIGNED_IN, 'Sign in first.');
     }
     request.session = session;
     return true;
@@ -42,3 +51,15 @@ export const CurrentSession = createParamDecorator(
     return session;
   },
 );
+
+/** The route needs a live session (SessionGuard), and says so in the OpenAPI document. */
+export const SignedIn = () =>
+  applyDecorators(
+    UseGuards(SessionGuard),
+    ApiSecurity(SESSION_SECURITY),
+    ApiAnswers({
+      status: 401,
+      codes: [NOT_SIGNED_IN],
+      description: 'No live session: no session cookie, or one that ended (`NOT_SIGNED_IN`).',
+    }),
+  );
