@@ -57,6 +57,9 @@ export function configureApp(app: INestApplication & NestExpressApplication): vo
   app.use(dropTrailingSlash);
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // Answers are no-store (noStore): an ETag would only invite a 304 nobody should get. The
+  // docs routes, which may be revalidated, set their own (api-docs.module.ts).
+  app.disable('etag');
   app.use(helmet());
   app.use(cookieParser());
   app.useBodyParser('json', { limit: BODY_LIMIT });

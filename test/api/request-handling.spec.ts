@@ -301,3 +301,25 @@ describe('a page read with a trailing slash', () => {
     expect((await request(api.http).get('/')).status).not.toBe(308);
   });
 });
+
+describe('no-store answers and revalidation', () => {
+  let api: TestApp;
+
+  beforeAll(async () => {
+    api = await createTestApp();
+  });
+  afterAll(() => api.close());
+
+  it.each(['/health', '/password-reset', '/activate?username=ada&token=x'])(
+    'GET %s carries no ETag, so no If-None-Match can get a 304 of a no-store answer',
+    async (path) => {
+      const first = await request(api.http).get(path);
+      // Any tag: without an ETag of the answer, none can match.
+      const again = await request(api.http).get(path).set('If-None-Match', 'W/"5-abc", "x"');
+
+      expect(first.headers['cache-control']).toBe('no-store');
+      expect(first.headers.etag).toBeUndefined();
+      expect(again.status).toBe(first.status);
+    },
+  );
+});

@@ -5,6 +5,8 @@
  * @nestjs/swagger) on this origin, read from disk only when asked for: nothing of it is
  * bundled into the API Lambda, where `ui` is refused.
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
@@ -50,6 +52,17 @@ export class OpenApiDocumentSource {
   }
 }
 
+/**
+ * Sends `body` for revalidation: `no-cache` with a strong ETag of its bytes; Express answers
+ * 304 to a matching `If-None-Match` (the app's own ETags are off, see app.setup.ts).
+ */
+function sendRevalidated(response: Response, type: string, body: string): void {
+  const digest = createHash('sha256').update(body, 'utf8').digest('base64url');
+  response.setHeader('Cache-Control', DOCS_CACHE_CONTROL);
+  response.setHeader('ETag', `"${digest}"`);
+  response.type(type).send(body);
+}
+
 const NOT_MODIFIED = {
   status: 304,
   description: 'Unchanged since the copy the client has (`If-None-Match` or `If-Modified-Since`).',
@@ -85,8 +98,7 @@ export class OpenApiController {
     NOT_MODIFIED,
   )
   document(@Res() response: Response): void {
-    response.setHeader('Cache-Control', DOCS_CACHE_CONTROL);
-    response.type('application/json').send(this.source.document());
+    sendRevalidated(response, 'application/json', this.source.document());
   }
 }
 
@@ -163,6 +175,8 @@ function swaggerUiDist(): string {
 @Controller('docs')
 export class SwaggerUiController {
   private dist?: string;
+  /** The files read so far (a few MB, in ui mode only: locally). */
+  private readonly files: Partial<Record<AssetName, string>> = {};
 
   @Get()
   @ApiOperation({
@@ -176,8 +190,7 @@ export class SwaggerUiController {
   )
   page(@Res() response: Response): void {
     response.setHeader('Content-Security-Policy', DOCS_CONTENT_SECURITY_POLICY);
-    response.setHeader('Cache-Control', DOCS_CACHE_CONTROL);
-    response.type('html').send(DOCS_PAGE);
+    sendRevalidated(response, 'html', DOCS_PAGE);
   }
 
   @Get(':asset')
@@ -196,19 +209,13 @@ export class SwaggerUiController {
   async asset(@Param('asset') name: string, @Res() response: Response): Promise<void> {
     if (!isAsset(name)) throw new ApiException(HttpStatus.NOT_FOUND, 'NOT_FOUND', 'No such file.');
     const asset = ASSETS[name];
-    response.setHeader('Cache-Control', DOCS_CACHE_CONTROL);
     if ('source' in asset) {
-      response.type(asset.type).send(asset.source);
+      sendRevalidated(response, asset.type, asset.source);
       return;
     }
     this.dist ??= swaggerUiDist();
-    await new Promise<void>((resolve, reject) => {
-      response.sendFile(
-        join(this.dist!, asset.file),
-        { cacheControl: false, headers: { 'Content-Type': `${asset.type}; charset=utf-8` } },
-        (error) => (error ? reject(error) : resolve()),
-      );
-    });
+    const file = (this.files[name] ??= await readFile(join(this.dist, asset.file), 'utf8'));
+    sendRevalidated(response, `${asset.type}; charset=utf-8`, file);
   }
 }
 
