@@ -32,7 +32,7 @@ import { activationTokenIn, RecordingMailer } from '../../activation/testing/rec
 import { describePasswordStoreContract } from '../../activation/testing/password-store.contract';
 import { describeUserStoreContract } from '../../activation/testing/user-store.contract';
 import { CorruptUserItemError, DynamoDbUserStore } from './dynamodb-user-store';
-import { SESSION_ACCOUNT_KEY, SESSION_KEY, SESSIONS_ENDED } from './user-tables';
+import { sessionsMarkerKey } from './user-tables';
 
 const NOW = new Date('2026-03-01T09:00:00.000Z');
 
@@ -421,7 +421,7 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
       const { Item } = await tables.documentClient.send(
         new GetCommand({
           TableName: tables.config.dynamodb.tables.sessions,
-          Key: { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED },
+          Key: sessionsMarkerKey(username),
           ConsistentRead: true,
         }),
       );

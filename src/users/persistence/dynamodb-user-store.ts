@@ -48,6 +48,7 @@ import {
   UserStore,
 } from '../../activation';
 import type { TableNames } from '../../config/app-config';
+import { backOff, CONDITION_FAILED, reasonCodes } from './transaction-retry';
 import { endSessionsUpdate, USER_EMAIL_KEY, USER_KEY } from './user-tables';
 
 /** A stored item that does not look like a user: a bug or a manual edit, never client input. */
@@ -70,15 +71,8 @@ const RESET_TOKEN = 'passwordResetTokenHash, passwordResetTokenExpiresAt';
 /** Active, or pending and not expired (`:done`, `:nowSeconds`). */
 const LIVE_ACCOUNT =
   '(activationStatus = :done OR attribute_not_exists(expiresAt) OR expiresAt > :nowSeconds)';
-const CONDITION_FAILED = 'ConditionalCheckFailed';
 /** No unsent password-changed notice younger than the hold (`:changed`, `:holdSince`). */
 const NOT_HOLDING_NOTICE = 'NOT (mailRequestKind = :changed AND passwordChangedAt > :holdSince)';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function reasonCodes(error: TransactionCanceledException): (string | undefined)[] {
-  return (error.CancellationReasons ?? []).map((reason) => reason.Code);
-}
 
 export class DynamoDbUserStore extends UserStore {
   constructor(
@@ -608,7 +602,7 @@ export class DynamoDbUserStore extends UserStore {
         const reasons = reasonCodes(error);
         if (reasons.includes(CONDITION_FAILED)) return reasons;
         if (attempt >= MAX_TRANSACTION_ATTEMPTS) throw new StoreBusyError({ cause: error });
-        await sleep(Math.random() * 25 * 2 ** attempt);
+        await backOff(attempt);
       }
     }
   }

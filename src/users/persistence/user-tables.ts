@@ -32,6 +32,12 @@ export const SESSIONS_ENDED = '#ended';
 /** The marker's counter, and the generation a session item was started in. */
 export const SESSION_GENERATION = 'generation';
 
+/** The key of `username`'s marker item in the session table. */
+export const sessionsMarkerKey = (username: string) => ({
+  [SESSION_ACCOUNT_KEY]: username,
+  [SESSION_KEY]: SESSIONS_ENDED,
+});
+
 /**
  * The update of `username`'s marker that ends every session of the account: the next
  * generation. Made by sign-out everywhere and, in the same transaction, by a password
@@ -42,7 +48,7 @@ export const SESSION_GENERATION = 'generation';
  */
 export function endSessionsUpdate(username: string, now: Date) {
   return {
-    Key: { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED },
+    Key: sessionsMarkerKey(username),
     UpdateExpression: 'ADD #generation :one SET endedAt = :endedAt',
     ExpressionAttributeNames: { '#generation': SESSION_GENERATION },
     ExpressionAttributeValues: { ':one': 1, ':endedAt': now.getTime() },

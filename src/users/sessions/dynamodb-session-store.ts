@@ -19,8 +19,10 @@ import {
   SESSION_KEY,
   SESSION_TTL_ATTRIBUTE,
   SESSIONS_ENDED,
+  sessionsMarkerKey,
   USER_KEY,
 } from '../persistence/user-tables';
+import { backOff, CONDITION_FAILED, reasonCodes } from '../persistence/transaction-retry';
 import { type NewSession, type Session, SessionStore, type VerifiedAccount } from './session-store';
 
 const SECRET_BYTES = 32;
@@ -43,9 +45,6 @@ function parseCookieValue(token: string): { username: string; secretHash: string
 type DeleteRequests = NonNullable<
   ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']
 >[string];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const CONDITION_FAILED = 'ConditionalCheckFailed';
 
 /** The generation a marker item holds (none, or no marker: 0). */
 const generationIn = (marker: Record<string, unknown> | undefined): number =>
@@ -85,13 +84,13 @@ export class DynamoDbSessionStore extends SessionStore {
         return { token, username: account.username, expiresAt: new Date(expiresAtSeconds * 1000) };
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
-        const [user] = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+        const [user] = reasonCodes(error);
         if (user === CONDITION_FAILED) return undefined;
         // The marker moved on since it was read (sign-out everywhere, a password change
         // that this sign-in's password survived), or TransactionConflict: either holds an
         // item right now. Read the generation again.
         if (attempt >= MAX_BATCH_ATTEMPTS) throw new StoreBusyError({ cause: error });
-        await sleep(Math.random() * 25 * 2 ** attempt);
+        await backOff(attempt);
       }
     }
   }
@@ -101,7 +100,7 @@ export class DynamoDbSessionStore extends SessionStore {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.tables.sessions,
-        Key: { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED },
+        Key: sessionsMarkerKey(username),
         ProjectionExpression: '#generation',
         ExpressionAttributeNames: { '#generation': SESSION_GENERATION },
         ConsistentRead: true,
@@ -137,13 +136,11 @@ export class DynamoDbSessionStore extends SessionStore {
         {
           ConditionCheck: {
             TableName: this.tables.sessions,
-            Key: { [SESSION_ACCOUNT_KEY]: account.username, [SESSION_KEY]: SESSIONS_ENDED },
-            ConditionExpression:
-              generation === 0 ? 'attribute_not_exists(#generation)' : '#generation = :generation',
+            Key: sessionsMarkerKey(account.username),
+            // No marker (or none with a generation yet) is generation 0; markers start at 1.
+            ConditionExpression: 'attribute_not_exists(#generation) OR #generation = :generation',
             ExpressionAttributeNames: { '#generation': SESSION_GENERATION },
-            ...(generation === 0
-              ? {}
-              : { ExpressionAttributeValues: { ':generation': generation } }),
+            ExpressionAttributeValues: { ':generation': generation },
           },
         },
         {
@@ -183,12 +180,12 @@ export class DynamoDbSessionStore extends SessionStore {
   private async getBoth(username: string, secretHash: string): Promise<Record<string, unknown>[]> {
     let keys: Record<string, unknown>[] = [
       { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: secretHash },
-      { [SESSION_ACCOUNT_KEY]: username, [SESSION_KEY]: SESSIONS_ENDED },
+      sessionsMarkerKey(username),
     ];
     const found: Record<string, unknown>[] = [];
     for (let attempt = 1; keys.length > 0; attempt++) {
       if (attempt > MAX_BATCH_ATTEMPTS) throw new StoreBusyError();
-      if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
+      if (attempt > 1) await backOff(attempt);
       const answer = await this.client.send(
         new BatchGetCommand({
           RequestItems: { [this.tables.sessions]: { Keys: keys, ConsistentRead: true } },
@@ -253,7 +250,7 @@ export class DynamoDbSessionStore extends SessionStore {
     }));
     for (let attempt = 1; requests.length > 0; attempt++) {
       if (attempt > MAX_BATCH_ATTEMPTS) throw new StoreBusyError();
-      if (attempt > 1) await sleep(Math.random() * 25 * 2 ** attempt);
+      if (attempt > 1) await backOff(attempt);
       const answer = await this.client.send(
         new BatchWriteCommand({ RequestItems: { [this.tables.sessions]: requests } }),
       );
