@@ -57,10 +57,20 @@ export class OpenApiDocumentSource {
  * 304 to a matching `If-None-Match` (the app's own ETags are off, see app.setup.ts).
  */
 function sendRevalidated(response: Response, type: string, body: string): void {
-  const digest = createHash('sha256').update(body, 'utf8').digest('base64url');
   response.setHeader('Cache-Control', DOCS_CACHE_CONTROL);
-  response.setHeader('ETag', `"${digest}"`);
+  response.setHeader('ETag', etagOf(body));
   response.type(type).send(body);
+}
+
+/** The ETag of each body sent so far: hashed once (Swagger UI's bundle is ~1.5 MB), not per request. */
+const ETAGS = new Map<string, string>();
+function etagOf(body: string): string {
+  let etag = ETAGS.get(body);
+  if (etag === undefined) {
+    etag = `"${createHash('sha256').update(body, 'utf8').digest('base64url')}"`;
+    ETAGS.set(body, etag);
+  }
+  return etag;
 }
 
 const NOT_MODIFIED = {
