@@ -10,38 +10,13 @@ import { NO_ACCOUNT } from './account-mail-request';
 import { MAIL_REQUEST_ID_PATTERN, MailRequestKind } from './mail-request';
 import { activateDirectly, claimTokenDirectly } from './testing/activate-directly';
 import { FixedClock } from './testing/fixed-clock';
+import { fresh, MAILED_ACCOUNTS_NOW, pending } from './testing/mailed-accounts';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 import type { UserRecord } from './user';
 
-const NOW = '2026-01-15T10:00:00.000Z';
+const NOW = MAILED_ACCOUNTS_NOW;
 const nowSeconds = Date.parse(NOW) / 1000;
 const later = (seconds: number) => new Date(Date.parse(NOW) + seconds * 1000);
-
-/** A pending account whose activation mail went out: MAIL_SENT with a live token. */
-const pending = (changes: Partial<UserRecord> = {}): UserRecord => ({
-  username: 'alice',
-  email: 'Alice@Bücher.example',
-  name: 'Alice Liddell',
-  passwordHash: '$fake$00',
-  activationStatus: ActivationStatus.MAIL_SENT,
-  activationUrlBase: 'https://cards.example/activate',
-  createdAt: '2026-01-15T09:00:00.000Z',
-  activationTokenHash: 'a'.repeat(64),
-  activationTokenExpiresAt: '2026-01-16T09:00:00.000Z',
-  activationMailSentAt: '2026-01-15T09:00:05.000Z',
-  expiresAt: nowSeconds + 3600,
-  ...changes,
-});
-
-/** A NONE account without a token, as registration leaves it (before its mail). */
-const fresh = (changes: Partial<UserRecord> = {}): UserRecord =>
-  pending({
-    activationStatus: ActivationStatus.NONE,
-    activationTokenHash: undefined,
-    activationTokenExpiresAt: undefined,
-    activationMailSentAt: undefined,
-    ...changes,
-  });
 
 describe('ActivationMailRequestService', () => {
   let store: InMemoryUserStore;
