@@ -28,10 +28,9 @@ import {
   mintActivationToken,
 } from '../src/activation';
 import type { ApiResult } from '../src/lambda-handler';
-import {
-  ACTIVATE_BUTTON_LABEL,
-  PAGE_CONTENT_SECURITY_POLICY,
-} from '../src/users/activation/activation-pages';
+import { ACTIVATE_BUTTON_LABEL } from '../src/users/activation/activation-pages';
+import { PAGE_CONTENT_SECURITY_POLICY, STYLESHEET } from '../src/users/pages/page';
+import { IMMUTABLE } from '../src/users/pages/site-assets.controller';
 import { LocalSes } from '../src/workers/local-ses';
 import { newRegistration } from '../test/api/api-helpers';
 import {
@@ -49,7 +48,7 @@ import {
 import { ACTIVATION_URL_BASE, FROM_ADDRESS, newUser } from '../lambdas/testing/pipeline-fixtures';
 import { defineCardStoreApp } from './card-store-app';
 import type { CardStoreStack } from './card-store-stack';
-import { BUNDLING, LAMBDA_NODE_MAJOR, REPO_ROOT } from './lambda-bundling';
+import { BUNDLING, LAMBDA_NODE_MAJOR, PAGES_WEB_DIRECTORY, REPO_ROOT } from './lambda-bundling';
 import { CDK_JSON_CONTEXT, deployedEnvironment } from './testing/synthesized-app';
 
 type Json = Record<string, unknown>;
@@ -180,8 +179,11 @@ describe.each([
   });
 });
 
-it('bundles the API into one index.js, without a source map (API_BUNDLING)', () => {
-  expect(readdirSync(bundleDir(stack.functions.api))).toEqual(['index.js']);
+it("bundles the API into one index.js, without a source map, beside the pages' files (API_BUNDLING)", () => {
+  expect(readdirSync(bundleDir(stack.functions.api))).toEqual(['index.js', 'web']);
+  expect(readdirSync(join(bundleDir(stack.functions.api), 'web'))).toEqual(
+    readdirSync(join(REPO_ROOT, PAGES_WEB_DIRECTORY)),
+  );
   expect(resourceOf(stack.functions.api).Properties.Handler).toBe('index.handler');
 });
 
@@ -409,6 +411,8 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
           httpApiEvent(jsonPost('/login', credentials)),
           httpApiEvent({ method: 'GET', path: '/openapi.json' }),
           httpApiEvent({ method: 'GET', path: '/docs' }),
+          httpApiEvent({ method: 'GET', path: '/' }),
+          httpApiEvent({ method: 'GET', path: '/assets/site.css', query: `v=${STYLESHEET.hash}` }),
         ],
         {
           // The SDK's own endpoint variable: aws mode refuses DYNAMODB_ENDPOINT.
@@ -499,6 +503,19 @@ const report = (outcomes) => process.stdout.write(JSON.stringify(outcomes), () =
         components: { securitySchemes: { session: { name: '__Host-card_store_session' } } },
       });
       expect(docs?.statusCode).toBe(404);
+    });
+
+    it('renders the start page from the templates beside the bundle, and serves its stylesheet', () => {
+      const [page, stylesheet] = [results[7], results[8]];
+
+      expect(page?.statusCode).toBe(200);
+      expect(page?.headers?.['content-security-policy']).toBe(PAGE_CONTENT_SECURITY_POLICY);
+      expect(page?.body).toContain(`<link rel="stylesheet" href="./${STYLESHEET.path}">`);
+      expect(page?.body).toContain('<form method="post" action="./login" novalidate>');
+      expect(stylesheet?.statusCode).toBe(200);
+      expect(stylesheet?.headers?.['content-type']).toBe('text/css; charset=utf-8');
+      expect(stylesheet?.headers?.['cache-control']).toBe(IMMUTABLE);
+      expect(stylesheet?.body).toBe(STYLESHEET.body);
     });
   });
 });

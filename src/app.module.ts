@@ -7,6 +7,7 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
@@ -15,6 +16,7 @@ import { AWS_PRINCIPALS } from './platform/aws/principals';
 import { createLogging, HTTP_LOGGER } from './platform/logging';
 import { ApiDocsModule } from './platform/openapi/api-docs.module';
 import { RateLimitsModule } from './platform/rate-limits/rate-limits.module';
+import { SameOriginGuard } from './platform/same-origin.guard';
 import { UsersModule } from './users/users.module';
 
 /** The validated configuration and the AWS clients, shared by every feature module. */
@@ -63,7 +65,11 @@ export class AppModule {
         ...(config.http.apiDocs === 'off' ? [] : [ApiDocsModule.forRoot(config.http.apiDocs)]),
       ],
       controllers: [HealthController],
-      providers: [{ provide: HTTP_LOGGER, useValue: logging.httpLogger }],
+      providers: [
+        { provide: HTTP_LOGGER, useValue: logging.httpLogger },
+        // Before every route's own guards: a cross-site post is refused before its body is read.
+        { provide: APP_GUARD, useClass: SameOriginGuard },
+      ],
     };
   }
 }

@@ -63,8 +63,8 @@ export function configureApp(app: INestApplication & NestExpressApplication): vo
   app.use(helmet());
   app.use(cookieParser());
   app.useBodyParser('json', { limit: BODY_LIMIT });
-  // No app-wide urlencoded parser: the one route that takes a form (POST /activate)
-  // parses it itself, strictly (src/users/activation/form-body.guard.ts).
+  // No app-wide urlencoded parser: the routes that take a page's form parse it
+  // themselves, strictly (TakesForms, src/users/pages/form-body.guard.ts).
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiErrorsFilter());
 }

@@ -1,5 +1,6 @@
 /**
- * Registration, sign-in, sessions, the activation link and the password routes over HTTP. Binds the core's ports to their DynamoDB
+ * Registration, sign-in, sessions, the activation link, the password routes and the pages
+ * over HTTP. Binds the core's ports to their DynamoDB
  * adapters; the core's use cases are plain classes built here by factory.
  */
 import { Module } from '@nestjs/common';
@@ -28,6 +29,8 @@ import { SessionCookie } from './sessions/session-cookie';
 import { SessionStore } from './sessions/session-store';
 import { SessionGuard } from './sessions/session.guard';
 import { UsersController } from './users.controller';
+import { PagesController } from './pages/pages.controller';
+import { SiteAssetsController } from './pages/site-assets.controller';
 
 @Module({
   controllers: [
@@ -36,6 +39,8 @@ import { UsersController } from './users.controller';
     ActivationController,
     ActivationMailController,
     PasswordResetController,
+    PagesController,
+    SiteAssetsController,
   ],
   providers: [
     { provide: Clock, useClass: SystemClock },

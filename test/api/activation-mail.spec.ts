@@ -315,9 +315,24 @@ describe('POST /activation-mail', () => {
       expect(page.status).toBe(400);
       expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
       expect(headingOf(page.text)).toBe('Get a new activation mail');
-      expect(page.text).toContain(`<p class="problem" role="alert">${INVALID_IDENTIFIER_PROBLEM}`);
-      expect(formsOf(page.text)).toEqual(['<form method="post" action="activation-mail">']);
-      expect(page.text).not.toContain('<script>');
+      // The problem, once at the top (focused, linking to the field) and next to the field.
+      expect(page.text).toContain(
+        '<div class="error-summary" role="alert" aria-labelledby="resend-error-summary-title" tabindex="-1" autofocus>',
+      );
+      expect(page.text.match(/<li>[\s\S]*?<\/li>/g)).toEqual([
+        `<li><a href="#resend-email">${INVALID_IDENTIFIER_PROBLEM}</a></li>`,
+      ]);
+      expect(page.text).toContain(
+        `<p class="field-error" id="resend-email-error"><span class="error-prefix">Error:</span> ${INVALID_IDENTIFIER_PROBLEM} </p>`,
+      );
+      expect(page.text).toContain(
+        '<input id="resend-email" name="email" type="email" autocomplete="email" aria-describedby="resend-email-error" aria-invalid="true" maxlength="320" required>',
+      );
+      expect(formsOf(page.text)).toEqual([
+        '<form method="post" action="./activation-mail" novalidate>',
+      ]);
+      // Nothing that was sent comes back.
+      expect(page.text).not.toMatch(/<script>|alert\(1\)|a@example\.org|b@example\.org|admin/);
     });
 
     it('writes nothing for a form that fails validation', async () => {
@@ -337,10 +352,18 @@ describe('POST /activation-mail', () => {
 
       expect(page.status).toBe(400);
       expect(headingOf(page.text)).toBe('This activation link is not valid or has expired');
-      expect(formsOf(page.text)).toEqual(['<form method="post" action="activation-mail">']);
-      expect(page.text).toContain('<input id="email" type="email" name="email"');
-      // The relative action, resolved as a browser does against the page's URL, is this route.
-      const action = new URL('activation-mail', 'http://cards.test/activate');
+      const forms = formsOf(page.text);
+      expect(forms).toEqual(['<form method="post" action="./activation-mail" novalidate>']);
+      expect(page.text).toContain(
+        '<input id="resend-email" name="email" type="email" autocomplete="email" maxlength="320" required>',
+      );
+      // The relative action, resolved as a browser does against the page's URL, is this
+      // route, under a path prefix too.
+      const relative = /action="([^"]*)"/.exec(forms[0]!)![1]!;
+      expect(new URL(relative, 'https://x.example/prod/activate').pathname).toBe(
+        '/prod/activation-mail',
+      );
+      const action = new URL(relative, 'http://cards.test/activate');
       expect(action.pathname).toBe('/activation-mail');
       const person = await registered(api);
       const posted = await request(api.http)

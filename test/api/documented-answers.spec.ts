@@ -34,18 +34,33 @@ type Sample = (http: Server, as: 'json' | 'form', cookie: string) => request.Tes
 
 /** One for each operation that documents a failure of DynamoDB. */
 const SAMPLES: Readonly<Record<string, Sample>> = {
-  'POST /users': (http) => request(http).post('/users').send(newRegistration()),
+  'POST /users': (http, as) => request(http).post('/users').type(as).send(newRegistration()),
   'GET /users/me': (http, _as, cookie) => request(http).get('/users/me').set('Cookie', cookie),
-  'POST /users/me/password': (http, _as, cookie) =>
+  'POST /users/me/password': (http, as, cookie) =>
     request(http)
       .post('/users/me/password')
       .set('Cookie', cookie)
+      .type(as)
       .send({ currentPassword: 'correct horse battery staple', newPassword: 'a new passphrase' }),
-  'POST /login': (http) =>
-    request(http).post('/login').send({ username: 'ada', password: 'correct horse battery' }),
-  'POST /logout': (http, _as, cookie) => request(http).post('/logout').set('Cookie', cookie),
-  'POST /logout/all': (http, _as, cookie) =>
-    request(http).post('/logout/all').set('Cookie', cookie),
+  'POST /login': (http, as) =>
+    request(http)
+      .post('/login')
+      .type(as)
+      .send({ username: 'ada', password: 'correct horse battery' }),
+  // A browser's sign-out form has no fields: an empty form body.
+  'POST /logout': (http, as, cookie) =>
+    request(http)
+      .post('/logout')
+      .set('Cookie', cookie)
+      .type(as)
+      .send(as === 'form' ? '' : {}),
+  'POST /logout/all': (http, as, cookie) =>
+    request(http)
+      .post('/logout/all')
+      .set('Cookie', cookie)
+      .type(as)
+      .send(as === 'form' ? '' : {}),
+  'GET /account': (http, _as, cookie) => request(http).get('/account').set('Cookie', cookie),
   'POST /activate': (http, as) =>
     request(http)
       .post('/activate')

@@ -19,7 +19,7 @@ import {
   type ApiResult,
   createApiHandler,
 } from '../../src/lambda-handler';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/activation/activation-pages';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/pages/page';
 import { lambdaContext } from '../../src/workers/lambda-context';
 import { coldStart } from '../support/cold-start';
 import { checkAnswers } from '../support/openapi-contract';

@@ -29,7 +29,7 @@ import {
   buildOpenApiDocument,
   OPENAPI_VERSION,
 } from '../../src/platform/openapi/openapi-document';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/activation/activation-pages';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/pages/page';
 import { takeViolations } from '../support/contract-log';
 import { type ObservedAnswer, OpenApiContract } from '../support/openapi-contract';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -375,12 +375,12 @@ describe('the OpenAPI document', () => {
       [
         'an undocumented status',
         { status: 418 },
-        'status 418 is not documented (documented: 201, 400, 409, 413, 415, 429, 500, 503)',
+        'status 418 is not documented (documented: 201, 400, 403, 409, 413, 415, 429, 500, 503)',
       ],
       [
         'an undocumented media type',
         { headers: { 'content-type': 'text/plain' } },
-        'media type text/plain is not documented for 201 (documented: application/json)',
+        'media type text/plain is not documented for 201 (documented: application/json, text/html)',
       ],
       [
         'a missing field',
@@ -424,7 +424,11 @@ describe('the OpenAPI document', () => {
         "body: (body) must have required property 'requestId'",
       ],
       ['a body that is not JSON', { body: Buffer.from('{') }, 'has a body that is not JSON'],
-      ['no body', { body: Buffer.alloc(0) }, 'has no body; documented: application/json'],
+      [
+        'no body',
+        { body: Buffer.alloc(0) },
+        'has no body; documented: application/json, text/html',
+      ],
       [
         'a missing required header',
         { headers: { 'content-type': 'application/json' } },

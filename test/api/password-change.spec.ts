@@ -1,13 +1,18 @@
 /**
  * Signed in, over HTTP and DynamoDB Local: `POST /users/me/password` (the current
- * password, then the new one; every session of the account ends and this browser gets a
- * fresh one; its limit is sign-in's) and `POST /logout/all` (every session of the account
- * ends, on every instance, and no other account's). The notice mail and a reset link
- * dying on a change: test/e2e/password-reset.spec.ts.
+ * password, then the new one, as JSON or the account page's form; every session of the
+ * account ends and this browser gets a fresh one; its limit is sign-in's) and
+ * `POST /logout/all` (every session of the account ends, on every instance, and no other
+ * account's). The notice mail and a reset link dying on a change:
+ * test/e2e/password-reset.spec.ts.
  */
 import request, { type Response } from 'supertest';
 import { UserStore } from '../../src/activation';
+import { NOTICES } from '../../src/users/pages/account-pages';
+import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/pages/page';
+import { PASSWORDS_DIFFER_PROBLEM } from '../../src/users/password/password-pages';
 import { SessionStore } from '../../src/users/sessions/session-store';
+import { WRONG_CURRENT_PASSWORD_PROBLEM } from '../../src/users/users.controller';
 import { createTestApp, type TestApp } from '../support/test-app';
 import {
   activatedUser,
@@ -33,6 +38,24 @@ const me = (api: TestApp, session: string) =>
 
 const changePassword = (api: TestApp, session: string | undefined, body: unknown) =>
   withSession(request(api.http).post('/users/me/password'), session).send(body as object);
+
+/** The account page's change-password form, as a browser posts it. */
+const changePasswordForm = (
+  api: TestApp,
+  session: string | undefined,
+  fields: Record<string, string>,
+) =>
+  withSession(request(api.http).post('/users/me/password'), session)
+    .type('form')
+    .send(new URLSearchParams(fields).toString());
+
+const headingOf = (html: string) => /<h1>([^<]*)<\/h1>/.exec(html)?.[1];
+
+/** A page's error summary: `the field's id: message`, in order. */
+const summaryOf = (html: string) =>
+  [...html.matchAll(/<li><a href="#([^"]*)">([^<]*)<\/a><\/li>/g)].map(
+    (match) => `${match[1]}: ${match[2]}`,
+  );
 
 const logoutAll = (api: TestApp, session?: string) =>
   withSession(request(api.http).post('/logout/all'), session);
@@ -185,6 +208,45 @@ describe('signed in: the password and the sessions', () => {
         { currentPassword: 'whatever it is', newPassword: NEW_PASSWORD, username: 'someone' },
         [{ field: 'username', messages: ['property username should not exist'] }],
       ],
+      [
+        'a confirmation that differs from the new password',
+        {
+          currentPassword: 'whatever it is',
+          newPassword: NEW_PASSWORD,
+          newPasswordConfirmation: `${NEW_PASSWORD}!`,
+        },
+        [
+          {
+            field: 'newPasswordConfirmation',
+            messages: ['newPasswordConfirmation must equal newPassword'],
+          },
+        ],
+      ],
+      [
+        'a new password that is too short and a confirmation that differs (both at once)',
+        { currentPassword: 'whatever it is', newPassword: 'short', newPasswordConfirmation: 'x' },
+        [
+          { field: 'newPassword', messages: ['newPassword must be 8 to 128 characters long'] },
+          {
+            field: 'newPasswordConfirmation',
+            messages: ['newPasswordConfirmation must equal newPassword'],
+          },
+        ],
+      ],
+      [
+        'a confirmation that is no string',
+        {
+          currentPassword: 'whatever it is',
+          newPassword: NEW_PASSWORD,
+          newPasswordConfirmation: 7,
+        },
+        [
+          {
+            field: 'newPasswordConfirmation',
+            messages: ['newPasswordConfirmation must be a string'],
+          },
+        ],
+      ],
     ])('refuses %s with 400 and field messages, changing nothing', async (_case, body, errors) => {
       const { user, sessions } = await signedIn(api);
       const before = await userItem(api, user.username);
@@ -213,15 +275,161 @@ describe('signed in: the password and the sessions', () => {
       expect(await userItem(api, user.username)).toEqual(before);
     });
 
-    it('refuses a form body with the API 415', async () => {
+    it.each([
+      ['text/plain', 'currentPassword=x&newPassword=y'],
+      [
+        'multipart/form-data; boundary=x',
+        '--x\r\nContent-Disposition: form-data; name="currentPassword"\r\n\r\nx\r\n--x--\r\n',
+      ],
+    ])('refuses a %s body with the API 415, changing nothing', async (type, body) => {
       const { user, sessions } = await signedIn(api);
+      const before = await userItem(api, user.username);
 
       const response = await withSession(request(api.http).post('/users/me/password'), sessions[0])
-        .type('form')
-        .send({ currentPassword: user.password, newPassword: NEW_PASSWORD });
+        .set('Content-Type', type)
+        .send(body);
 
       expectApiError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expect((await login(api, user.username, user.password)).status).toBe(200);
+      expect(response.headers['set-cookie']).toBeUndefined();
+      expect(await userItem(api, user.username)).toEqual(before);
+      expect((await me(api, sessions[0]!)).status).toBe(200);
+    });
+
+    it('answers a POST with no body with JSON, not a page', async () => {
+      const { sessions } = await signedIn(api);
+
+      const response = await withSession(request(api.http).post('/users/me/password'), sessions[0]);
+
+      expectFieldErrors(response, ['currentPassword', 'newPassword']);
+    });
+
+    it('takes the account page’s form: 303 to the account page with a fresh session; every older session ends', async () => {
+      const { user, sessions } = await signedIn(api, 2);
+      const [other, current] = sessions as [string, string];
+
+      const response = await changePasswordForm(api, current, {
+        currentPassword: user.password,
+        newPassword: NEW_PASSWORD,
+        newPasswordConfirmation: NEW_PASSWORD,
+      });
+
+      expect(response.status).toBe(303);
+      expect(response.headers.location).toBe('../../account?notice=password-changed');
+      expect(
+        new URL(response.headers.location!, 'http://cards.test/users/me/password').pathname,
+      ).toBe('/account');
+      expect(response.text).toBe('');
+      expect(response.headers).toMatchObject({
+        'cache-control': 'no-store',
+        'referrer-policy': 'no-referrer',
+      });
+      const cookie = setCookie(response, SESSION_COOKIE)!;
+      expect(cookie.value.startsWith(`${user.username}.`)).toBe(true);
+      expect(cookie.attributes).toEqual(
+        expect.arrayContaining(['HttpOnly', 'SameSite=Lax', 'Path=/']),
+      );
+      expect(sessions).not.toContain(cookie.value);
+      expectApiError(await me(api, other), 401, 'NOT_SIGNED_IN');
+      expectApiError(await me(api, current), 401, 'NOT_SIGNED_IN');
+      expect((await me(api, cookie.value)).body.username).toBe(user.username);
+      expectApiError(await login(api, user.username, user.password), 401, 'INVALID_CREDENTIALS');
+      expect((await login(api, user.username, NEW_PASSWORD)).status).toBe(200);
+      expect(await userItem(api, user.username)).toMatchObject({
+        mailRequestKind: 'PASSWORD_CHANGED',
+      });
+    });
+
+    it('answers the form’s refusals with pages: the form again (400, 403), the start page without a session (401); changing nothing', async () => {
+      const { user, sessions } = await signedIn(api);
+      const before = await userItem(api, user.username);
+
+      const answers = [
+        await changePasswordForm(api, sessions[0], {
+          currentPassword: user.password,
+          newPassword: 'short',
+          newPasswordConfirmation: 'shorter',
+        }),
+        await changePasswordForm(api, sessions[0], {
+          currentPassword: `${user.password}!`,
+          newPassword: NEW_PASSWORD,
+          newPasswordConfirmation: NEW_PASSWORD,
+        }),
+        await changePasswordForm(api, undefined, {
+          currentPassword: user.password,
+          newPassword: NEW_PASSWORD,
+          newPasswordConfirmation: NEW_PASSWORD,
+        }),
+      ];
+
+      expect(answers.map((answer) => [answer.status, answer.type, headingOf(answer.text)])).toEqual(
+        [
+          [400, 'text/html', 'Change your password'],
+          [403, 'text/html', 'Change your password'],
+          [401, 'text/html', 'Your Digital Card Store account'],
+        ],
+      );
+      expect(answers.map((answer) => summaryOf(answer.text))).toEqual([
+        [
+          'password-newPassword: New password must be 8 to 128 characters long',
+          `password-newPasswordConfirmation: ${PASSWORDS_DIFFER_PROBLEM}`,
+        ],
+        [`password-currentPassword: ${WRONG_CURRENT_PASSWORD_PROBLEM}`],
+        [],
+      ]);
+      expect(answers[2]!.text).toContain(NOTICES['session-ended']);
+      for (const answer of answers) {
+        expect(answer.headers['content-security-policy']).toBe(PAGE_CONTENT_SECURITY_POLICY);
+        expect(answer.headers['set-cookie']).toBeUndefined();
+        // Passwords never come back.
+        expect(answer.text).not.toMatch(/type="password"[^>]*value=/);
+        for (const password of [user.password, NEW_PASSWORD, 'shorter']) {
+          expect(answer.text).not.toContain(password);
+        }
+      }
+      expect(await userItem(api, user.username)).toEqual(before);
+      expect((await me(api, sessions[0]!)).status).toBe(200);
+    });
+
+    it('answers a form with JSON, as before, when the client asks for it', async () => {
+      const { user, sessions } = await signedIn(api);
+
+      const wrong = await changePasswordForm(api, sessions[0], {
+        currentPassword: `${user.password}!`,
+        newPassword: NEW_PASSWORD,
+      }).set('Accept', 'application/json');
+      const response = await changePasswordForm(api, sessions[0], {
+        currentPassword: user.password,
+        newPassword: NEW_PASSWORD,
+        newPasswordConfirmation: NEW_PASSWORD,
+      }).set('Accept', 'application/json');
+
+      expectApiError(wrong, 403, 'WRONG_PASSWORD');
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.body).toEqual({
+        user: {
+          username: user.username,
+          email: user.email,
+          name: user.name,
+          activationStatus: 'DONE',
+        },
+        expiresAt: expect.any(String),
+      });
+      expect((await me(api, sessionToken(response))).status).toBe(200);
+      expect((await login(api, user.username, NEW_PASSWORD)).status).toBe(200);
+    });
+
+    it('takes a JSON newPasswordConfirmation that equals the new password', async () => {
+      const { user, sessions } = await signedIn(api);
+
+      const response = await changePassword(api, sessions[0], {
+        currentPassword: user.password,
+        newPassword: NEW_PASSWORD,
+        newPasswordConfirmation: NEW_PASSWORD,
+      });
+
+      expect(response.status).toBe(200);
+      expect((await login(api, user.username, NEW_PASSWORD)).status).toBe(200);
     });
 
     it('changes the password: 200 with the user and a fresh session; every older session ends, the old password fails', async () => {

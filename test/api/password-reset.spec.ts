@@ -17,7 +17,8 @@ import {
   mintActivationToken,
   newMailRequest,
 } from '../../src/activation';
-import { PAGE_CONTENT_SECURITY_POLICY } from '../../src/users/activation/activation-pages';
+import { UNREADABLE_FORM } from '../../src/users/pages/form-state';
+import { PAGE_CONTENT_SECURITY_POLICY, STYLESHEET } from '../../src/users/pages/page';
 import {
   INVALID_ADDRESS_PROBLEM,
   PASSWORDS_DIFFER_PROBLEM,
@@ -60,6 +61,10 @@ const hiddenFieldsOf = (html: string) =>
   );
 
 const REQUEST_FORM = 'Forgot your password?';
+/** The one form of each page, relative to the app's root (`./` or `../` from the page). */
+const REQUEST_FORM_TAG = '<form method="post" action="./password-reset" novalidate>';
+const NEW_PASSWORD_FORM_TAG = '<form method="post" action="../password-reset/new" novalidate>';
+const INVALID_LINK_FORM_TAG = '<form method="post" action="../password-reset" novalidate>';
 const CHECK_INBOX = 'Check your inbox';
 const NEW_PASSWORD_FORM = 'Choose a new password';
 const PASSWORD_CHANGED = 'Your password was changed';
@@ -69,6 +74,51 @@ const TOO_MANY = 'Too many attempts';
 const NEW_PASSWORD = 'a brand new passphrase';
 /** A token of the right shape that was never issued. */
 const NEVER_ISSUED = 'A'.repeat(43);
+
+/** The app's root, relative to each page's path: where its links and forms point. */
+const ROOT_OF: Record<string, string> = {
+  '/password-reset': './',
+  '/password-reset/new': '../',
+};
+
+/** The start tag of the input with id `id`. */
+const inputOf = (html: string, id: string) =>
+  new RegExp(`<input id="${id}" [^>]*>`).exec(html)?.[0];
+
+/** The error summary's entries, in order: `the field's id: message`. */
+const summaryOf = (html: string) =>
+  [...html.matchAll(/<li><a href="#([^"]*)">([^<]*)<\/a><\/li>/g)].map(
+    (match) => `${match[1]}: ${match[2]}`,
+  );
+
+/**
+ * A form shown again with its problems, exactly these: each message in the error summary
+ * at the top (the page's one alert, focused on load), as a link to its field, and next to
+ * its field, which is marked invalid and described by it.
+ */
+function expectProblems(html: string, form: string, problems: Record<string, string>): void {
+  const fields = Object.keys(problems);
+  expect(html.match(/role="alert"/g)).toHaveLength(1);
+  expect(html).toContain(
+    `<div class="error-summary" role="alert" aria-labelledby="${form}-error-summary-title" tabindex="-1" autofocus>\n<h2 id="${form}-error-summary-title">There is a problem</h2>`,
+  );
+  expect(summaryOf(html)).toEqual(fields.map((field) => `${form}-${field}: ${problems[field]}`));
+  expect(html.match(/class="field-error"/g)).toHaveLength(fields.length);
+  expect(html.match(/aria-invalid="true"/g)).toHaveLength(fields.length);
+  for (const field of fields) {
+    expect(html).toContain(
+      `<p class="field-error" id="${form}-${field}-error"><span class="error-prefix">Error:</span> ${problems[field]} </p>`,
+    );
+    expect(inputOf(html, `${form}-${field}`)).toContain(
+      ` aria-describedby="${form}-${field}-error" aria-invalid="true"`,
+    );
+  }
+}
+
+/** A page that shows no problem at all. */
+function expectNoProblem(html: string): void {
+  expect(html).not.toMatch(/role="alert"|error-summary|field-error|aria-invalid/);
+}
 
 /** A page of the reset: its status and heading, HTML, and the pages' own strict headers. */
 function expectPage(response: Response, status: number, heading: string): void {
@@ -81,11 +131,18 @@ function expectPage(response: Response, status: number, heading: string): void {
   expect(response.headers['content-security-policy']).toBe(PAGE_CONTENT_SECURITY_POLICY);
   expect(PAGE_CONTENT_SECURITY_POLICY.split('; ')).toEqual([
     "default-src 'none'",
-    expect.stringMatching(/^style-src 'sha256-[A-Za-z0-9+/]{43}='$/),
+    "style-src 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ]);
+  // Its one stylesheet, of this origin, relative to the app's root as seen from the page;
+  // no inline style or script, which that policy would block.
+  const root = ROOT_OF[new URL(response.request.url).pathname];
+  expect(response.text.match(/<link [^>]*>/g)).toEqual([
+    `<link rel="stylesheet" href="${root}${STYLESHEET.path}">`,
+  ]);
+  expect(response.text).not.toMatch(/<style|\sstyle=|<script|\son[a-z]+=/i);
   expect(response.headers).toMatchObject({
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',
@@ -292,6 +349,12 @@ describe('password reset', () => {
         expect(response.headers['referrer-policy']).toBe('no-referrer');
       });
 
+      it('answers a POST with no body with JSON, not the page', async () => {
+        const response = await request(api.http).post('/password-reset');
+
+        expectFieldErrors(response, ['email']);
+      });
+
       it('with both given and valid, uses the address only', async () => {
         const [byAddress, byUsername] = [await activatedUser(api), await activatedUser(api)];
         const before = await userItem(api, byUsername.username);
@@ -354,9 +417,8 @@ describe('password reset', () => {
 
         expectApiError(json, 413, 'PAYLOAD_TOO_LARGE');
         expectPage(page, 400, REQUEST_FORM);
-        expect(page.text).toContain(
-          `<p class="problem" role="alert">${INVALID_ADDRESS_PROBLEM}</p>`,
-        );
+        expectProblems(page.text, 'reset', { email: UNREADABLE_FORM });
+        expect(formsOf(page.text)).toEqual([REQUEST_FORM_TAG]);
       });
 
       it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
@@ -400,29 +462,42 @@ describe('password reset', () => {
       });
 
       it.each([
-        ['an address that is none', 'email=%3Cscript%3Ealert(1)%3C%2Fscript%3E'],
-        ['an empty address', 'email='],
-        ['no field', ''],
-        ['a repeated field', 'email=a%40example.org&email=b%40example.org'],
-        ['an unknown field', 'email=a%40example.org&admin=1'],
-        ['too many fields', `email=a%40example.org${'&a=1'.repeat(10)}`],
-        ['an unsupported charset', null],
-      ])('shows the request form again (400) with the problem, for %s', async (_case, body) => {
-        const page =
-          body === null
-            ? await request(api.http)
-                .post('/password-reset')
-                .set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r')
-                .send('email=a%40example.org')
-            : await requestResetForm(body);
+        [
+          'an address that is none',
+          'email=%3Cscript%3Ealert(1)%3C%2Fscript%3E',
+          INVALID_ADDRESS_PROBLEM,
+        ],
+        ['an empty address', 'email=', INVALID_ADDRESS_PROBLEM],
+        ['no field', '', INVALID_ADDRESS_PROBLEM],
+        [
+          'a repeated field',
+          'email=a%40example.org&email=b%40example.org',
+          INVALID_ADDRESS_PROBLEM,
+        ],
+        ['an unknown field', 'email=a%40example.org&admin=1', INVALID_ADDRESS_PROBLEM],
+        // Not the address's fault: the form as a whole could not be read.
+        ['too many fields', `email=a%40example.org${'&a=1'.repeat(10)}`, UNREADABLE_FORM],
+        ['an unsupported charset', null, UNREADABLE_FORM],
+      ])(
+        'shows the request form again (400) with the problem, for %s',
+        async (_case, body, problem) => {
+          const page =
+            body === null
+              ? await request(api.http)
+                  .post('/password-reset')
+                  .set('Content-Type', 'application/x-www-form-urlencoded; charset=koi8-r')
+                  .send('email=a%40example.org')
+              : await requestResetForm(body);
 
-        expectPage(page, 400, REQUEST_FORM);
-        expect(page.text).toContain(
-          `<p class="problem" role="alert">${INVALID_ADDRESS_PROBLEM}</p>`,
-        );
-        expect(formsOf(page.text)).toEqual(['<form method="post" action="password-reset">']);
-        expect(page.text).not.toContain('<script>');
-      });
+          expectPage(page, 400, REQUEST_FORM);
+          expectProblems(page.text, 'reset', { email: problem });
+          expect(formsOf(page.text)).toEqual([REQUEST_FORM_TAG]);
+          // Nothing of what was sent comes back, so nothing hostile either.
+          expect(inputOf(page.text, 'reset-email')).not.toContain('value=');
+          expect(page.text).not.toContain('<script>');
+          expect(page.text).not.toContain('alert(1)');
+        },
+      );
 
       it('writes nothing for a form that fails validation', async () => {
         const user = await activatedUser(api);
@@ -439,12 +514,15 @@ describe('password reset', () => {
       const page = await request(api.http).get('/password-reset');
 
       expectPage(page, 200, REQUEST_FORM);
-      expect(formsOf(page.text)).toEqual(['<form method="post" action="password-reset">']);
-      expect(new URL('password-reset', 'http://cards.test/password-reset').pathname).toBe(
+      expect(formsOf(page.text)).toEqual([REQUEST_FORM_TAG]);
+      expect(new URL('./password-reset', 'http://cards.test/password-reset').pathname).toBe(
         '/password-reset',
       );
-      expect(page.text).toContain('<input id="email" type="email" name="email"');
-      expect(page.text).not.toContain('class="problem"');
+      expect(page.text).toContain('<label for="reset-email">Your e-mail address</label>');
+      expect(inputOf(page.text, 'reset-email')).toBe(
+        '<input id="reset-email" name="email" type="email" autocomplete="email" maxlength="320" required>',
+      );
+      expectNoProblem(page.text);
     });
   });
 
@@ -455,18 +533,25 @@ describe('password reset', () => {
       const page = await request(api.http).get(linkPath(user.username, user.token));
 
       expectPage(page, 200, NEW_PASSWORD_FORM);
-      expect(formsOf(page.text)).toEqual(['<form method="post" action="new">']);
+      expect(formsOf(page.text)).toEqual([NEW_PASSWORD_FORM_TAG]);
       expect(
-        new URL('new', `http://cards.test${linkPath(user.username, user.token)}`).pathname,
+        new URL('../password-reset/new', `http://cards.test${linkPath(user.username, user.token)}`)
+          .pathname,
       ).toBe('/password-reset/new');
       expect(hiddenFieldsOf(page.text)).toEqual({ username: user.username, token: user.token });
-      expect(page.text).toContain(
-        '<input id="password" type="password" name="password" autocomplete="new-password" required minlength="8" maxlength="128">',
+      expect(page.text).toContain('<label for="new-password-password">New password</label>');
+      expect(inputOf(page.text, 'new-password-password')).toBe(
+        '<input id="new-password-password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128" required>',
       );
       expect(page.text).toContain(
-        '<input id="passwordConfirmation" type="password" name="passwordConfirmation" autocomplete="new-password" required minlength="8" maxlength="128">',
+        '<label for="new-password-passwordConfirmation">The new password again</label>',
       );
+      expect(inputOf(page.text, 'new-password-passwordConfirmation')).toBe(
+        '<input id="new-password-passwordConfirmation" name="passwordConfirmation" type="password" autocomplete="new-password" minlength="8" maxlength="128" required>',
+      );
+      expect(page.text.match(/<input [^>]*type="password"/g)).toHaveLength(2);
       expect(page.text).toContain(`<strong>${user.username}</strong>`);
+      expectNoProblem(page.text);
     });
 
     it('reads and changes nothing, however often it is fetched (mail scanners prefetch links)', async () => {
@@ -512,7 +597,8 @@ describe('password reset', () => {
       const page = await request(api.http).get(path);
 
       expectPage(page, 400, INVALID_LINK);
-      expect(formsOf(page.text)).toEqual(['<form method="post" action="../password-reset">']);
+      expect(formsOf(page.text)).toEqual([INVALID_LINK_FORM_TAG]);
+      expectNoProblem(page.text);
       expect(new URL('../password-reset', `http://cards.test${path}`).pathname).toBe(
         '/password-reset',
       );
@@ -673,7 +759,8 @@ describe('password reset', () => {
 
       for (const page of pages) {
         expectPage(page, 400, INVALID_LINK);
-        expect(formsOf(page.text)).toEqual(['<form method="post" action="../password-reset">']);
+        expect(formsOf(page.text)).toEqual([INVALID_LINK_FORM_TAG]);
+        expectNoProblem(page.text);
       }
       expect(new Set(pages.map((page) => page.text)).size).toBe(1);
       for (const page of pages.slice(3)) expect(page.text).not.toContain('<script>');
@@ -732,6 +819,29 @@ describe('password reset', () => {
       expect(await userItem(api, user.username)).toEqual(before);
     });
 
+    it('reports a new password that breaks the rules and a confirmation that differs at once, JSON and page', async () => {
+      const user = await withResetLink();
+      const before = await userItem(api, user.username);
+      const fields = { username: user.username, token: user.token, password: 'short' };
+
+      const json = await resetJson({ ...fields, passwordConfirmation: 'shorter' });
+      const page = await resetForm(formBody({ ...fields, passwordConfirmation: 'shorter' }));
+
+      expectFieldErrors(json, ['password', 'passwordConfirmation']);
+      expect(json.body.errors).toEqual([
+        { field: 'password', messages: ['password must be 8 to 128 characters long'] },
+        { field: 'passwordConfirmation', messages: ['passwordConfirmation must equal password'] },
+      ]);
+      expectPage(page, 400, NEW_PASSWORD_FORM);
+      expectProblems(page.text, 'new-password', {
+        password: 'New password must be 8 to 128 characters long',
+        passwordConfirmation: PASSWORDS_DIFFER_PROBLEM,
+      });
+      expect(hiddenFieldsOf(page.text)).toEqual({ username: user.username, token: user.token });
+      expect(page.text).not.toContain('shorter');
+      expect(await userItem(api, user.username)).toEqual(before);
+    });
+
     it('shows the form again (400) with the problem for two passwords that differ, and the link still works', async () => {
       const user = await withResetLink();
       const before = await userItem(api, user.username);
@@ -746,10 +856,14 @@ describe('password reset', () => {
       );
 
       expectPage(page, 400, NEW_PASSWORD_FORM);
-      expect(page.text).toContain(
-        `<p class="problem" role="alert">${PASSWORDS_DIFFER_PROBLEM}</p>`,
-      );
+      expectProblems(page.text, 'new-password', {
+        passwordConfirmation: PASSWORDS_DIFFER_PROBLEM,
+      });
+      expect(formsOf(page.text)).toEqual([NEW_PASSWORD_FORM_TAG]);
       expect(hiddenFieldsOf(page.text)).toEqual({ username: user.username, token: user.token });
+      // Passwords never come back.
+      expect(page.text).not.toContain(NEW_PASSWORD);
+      expect(page.text).not.toContain('a different passphrase');
       expect(await userItem(api, user.username)).toEqual(before);
       const again = await resetForm(
         formBody({
@@ -786,10 +900,13 @@ describe('password reset', () => {
           { field: 'password', messages: ['password must be 8 to 128 characters long'] },
         ]);
         expectPage(page, 400, NEW_PASSWORD_FORM);
-        expect(page.text).toContain(
-          '<p class="problem" role="alert">password must be 8 to 128 characters long</p>',
-        );
+        // The API's message, with the field's label for its JSON name.
+        expectProblems(page.text, 'new-password', {
+          password: 'New password must be 8 to 128 characters long',
+        });
+        expect(formsOf(page.text)).toEqual([NEW_PASSWORD_FORM_TAG]);
         expect(hiddenFieldsOf(page.text)).toEqual({ username: user.username, token: user.token });
+        expect(page.text).not.toMatch(/type="password"[^>]*value=/);
         expect(await userItem(api, user.username)).toEqual(before);
       },
     );
@@ -853,6 +970,9 @@ describe('password reset', () => {
 
       const pages = [
         await resetForm(`${formBody(valid)}&admin=1`),
+        // Names every object has: still fields the form does not have.
+        await resetForm(`${formBody(valid)}&constructor=1`),
+        await resetForm(`${formBody(valid)}&toString=1`),
         await resetForm(`${formBody(valid)}&token=${NEVER_ISSUED}`),
         await resetForm(`${formBody(valid)}&pad=${'x'.repeat(4200)}`),
       ];

@@ -2,9 +2,10 @@
  * What a person who forgot the password does, in a real browser (Debian's Chromium via
  * playwright-core) over the real pipeline: the request form at /password-reset, "check
  * your inbox", the link from the reset mail, two passwords that differ (the form again,
- * with the problem), a good one ("password changed", with a way to sign in); then the API
- * takes the new password and refuses the old. The link's page, which carries a live token,
- * must declare no-referrer and run no inline script (its CSP). Leaves
+ * with the problem in its error summary and next to the field), a good one ("password
+ * changed", with a way to sign in); then the API takes the new password and refuses the
+ * old. The link's page, which carries a live token, must declare no-referrer and run no
+ * inline script (its CSP), while its own stylesheet loads. Leaves
  * reports/password-reset-form.png and reports/password-reset-done.png as artifacts.
  */
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { Server } from 'node:http';
 import type { Page } from 'playwright-core';
 import request from 'supertest';
 import { PASSWORD_RESET_MAIL_SUBJECT } from '../../src/activation';
+import { PASSWORDS_DIFFER_PROBLEM } from '../../src/users/password/password-pages';
 import type { StoredMail } from '../../src/workers/local-ses';
 import { newRegistration, type Registration } from '../api/api-helpers';
 import { type Browser, launchChromium, REPORTS_DIR } from '../support/chromium';
@@ -164,13 +166,33 @@ describe('password reset in a browser, through the local pipeline', () => {
     await again.fill(`${NEW_PASSWORD}!`);
     const mismatched = await submit(page, 'Set the new password');
 
-    // Assert 3: the form again, with the problem; nothing changed; no Referer sent.
+    // Assert 3: the form again, with the problem in the error summary (focused, linking to
+    // the field) and next to the field; passwords not filled in again; nothing changed; no
+    // Referer sent.
     expect(mismatched.response.status()).toBe(400);
     expect(await mismatched.request.headerValue('referer')).toBeNull();
-    await expect(page.getByRole('alert').textContent()).resolves.toBe(
-      'The two passwords are not the same. Please type them again.',
+    const summary = page.getByRole('alert');
+    await expect(summary.count()).resolves.toBe(1);
+    await expect(summary.getByRole('heading').textContent()).resolves.toBe('There is a problem');
+    const problem = summary.getByRole('link', { name: PASSWORDS_DIFFER_PROBLEM, exact: true });
+    await expect(problem.count()).resolves.toBe(1);
+    await expect(summary.getByRole('link').count()).resolves.toBe(1);
+    await expect(problem.getAttribute('href')).resolves.toBe(`#${await again.getAttribute('id')}`);
+    await page.waitForFunction("document.activeElement?.getAttribute('role') === 'alert'");
+    await expect(again.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(newPassword.getAttribute('aria-invalid')).resolves.toBeNull();
+    const described = await again.getAttribute('aria-describedby');
+    await expect(page.locator(`[id="${described}"]`).textContent()).resolves.toBe(
+      `Error: ${PASSWORDS_DIFFER_PROBLEM} `,
     );
     await expect(page.locator('input[type=password]').count()).resolves.toBe(2);
+    await expect(newPassword.inputValue()).resolves.toBe('');
+    await expect(again.inputValue()).resolves.toBe('');
+    // The page's own stylesheet loaded, as its policy allows (a block would be a console error).
+    await expect(page.evaluate<number>('document.styleSheets.length')).resolves.toBe(1);
+    await expect(
+      page.evaluate<number>('document.styleSheets[0].cssRules.length'),
+    ).resolves.toBeGreaterThan(0);
     expect((await login(account.username, account.password)).status).toBe(200);
 
     // Act 4: a good new password, twice.

@@ -101,6 +101,13 @@ export interface Answer {
   readonly headers?: Readonly<Record<string, AnswerHeader>>;
 }
 
+/** The `Location` of a `303 See Other` after a form: a page, relative to the route. */
+export const LOCATION: AnswerHeader = {
+  required: true,
+  description: 'The page to show next, relative to this route (`account`, `./?notice=…`).',
+  schema: { type: 'string' },
+};
+
 export const PAGE_SCHEMA: SchemaObject = {
   type: 'string',
   description:
@@ -347,4 +354,9 @@ export const FAILURES: readonly Answer[] = [INTERNAL_ERROR, DEPENDENCY_UNAVAILAB
 /** The same answers, also as pages (routes a browser's forms post to). */
 export function asPages(answers: readonly Answer[]): Answer[] {
   return answers.map((answer) => ({ ...answer, page: true }));
+}
+
+/** The same answers as pages only, without their JSON (a page a browser opens, a GET). */
+export function onlyAsPages(answers: readonly Answer[]): Answer[] {
+  return answers.map(({ codes: _json, ...answer }) => ({ ...answer, page: true }));
 }

@@ -5,7 +5,6 @@
  * @nestjs/swagger) on this origin, read from disk only when asked for: nothing of it is
  * bundled into the API Lambda, where `ui` is refused.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -25,6 +24,7 @@ import type { Response } from 'express';
 import type { ApiDocs } from '../../config/app-config';
 import { ApiException } from '../api-error';
 import { ApiAnswers } from './api-answers';
+import { NOT_MODIFIED, sendRevalidated, VALIDATOR } from '../revalidated-answer';
 import { buildOpenApiDocument } from './openapi-document';
 
 /**
@@ -51,40 +51,6 @@ export class OpenApiDocumentSource {
     return this.json;
   }
 }
-
-/**
- * Sends `body` for revalidation: `no-cache` with a strong ETag of its bytes; Express answers
- * 304 to a matching `If-None-Match` (the app's own ETags are off, see app.setup.ts).
- */
-function sendRevalidated(response: Response, type: string, body: string): void {
-  response.setHeader('Cache-Control', DOCS_CACHE_CONTROL);
-  response.setHeader('ETag', etagOf(body));
-  response.type(type).send(body);
-}
-
-/** The ETag of each body sent so far: hashed once (Swagger UI's bundle is ~1.5 MB), not per request. */
-const ETAGS = new Map<string, string>();
-function etagOf(body: string): string {
-  let etag = ETAGS.get(body);
-  if (etag === undefined) {
-    etag = `"${createHash('sha256').update(body, 'utf8').digest('base64url')}"`;
-    ETAGS.set(body, etag);
-  }
-  return etag;
-}
-
-const NOT_MODIFIED = {
-  status: 304,
-  description: 'Unchanged since the copy the client has (`If-None-Match` or `If-Modified-Since`).',
-} as const;
-
-const VALIDATOR = {
-  ETag: {
-    description: 'For revalidation (`If-None-Match`).',
-    required: true,
-    schema: { type: 'string' },
-  },
-} as const;
 
 @ApiTags('documentation')
 @Controller()

@@ -17,7 +17,8 @@ import {
   SwaggerModule,
 } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { addAnswers, REQUEST_ID, UNREADABLE_BODY } from './api-answers';
+import { addAnswers, type Answer, REQUEST_ID, UNREADABLE_BODY } from './api-answers';
+import { CROSS_SITE_REQUEST } from '../same-origin.guard';
 import { SessionCookie } from '../../users/sessions/session-cookie';
 import { SESSION_SECURITY } from '../../users/sessions/session.guard';
 
@@ -52,22 +53,44 @@ function closeObjectSchemas(document: OpenAPIObject): void {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
-function operationsOf(document: OpenAPIObject): OperationObject[] {
+function operationsOf(document: OpenAPIObject): [string, OperationObject][] {
   return Object.values(document.paths).flatMap((item) =>
-    METHODS.flatMap((method) => (item[method] ? [item[method]] : [])),
+    METHODS.flatMap((method): [string, OperationObject][] =>
+      item[method] ? [[method, item[method]]] : [],
+    ),
   );
 }
+
+/** The methods SameOriginGuard checks. */
+const UNSAFE_METHODS = new Set(['put', 'post', 'delete', 'patch']);
+
+const CROSS_SITE: Answer = {
+  status: 403,
+  codes: [CROSS_SITE_REQUEST],
+  description:
+    "A browser's request from another site's page (`Sec-Fetch-Site`, or else `Origin`, says so): refused, nothing changed (`CROSS_SITE_REQUEST`). A form gets a page saying so.",
+};
+
+/** Whether a route also answers a browser's form with pages. */
+const answersWithPages = (operation: OperationObject) =>
+  Object.values(operation.responses).some(
+    (response) => (response as ResponseObject).content?.['text/html'] !== undefined,
+  );
 
 /**
  * What every route answers: the app parses a JSON body of any request, whatever its
  * method or route (app.setup.ts), so a body it cannot read is a 400, 413 or 415 before
- * any route sees it; and every answer has its request's id. Then the responses in the
+ * any route sees it; a request that changes something may be refused as cross-site (403,
+ * SameOriginGuard); and every answer has its request's id. Then the responses in the
  * order of their status.
  */
 function addAppWideAnswers(document: OpenAPIObject): void {
   const { requiredUnlessPage: _always, ...requestId } = REQUEST_ID;
-  for (const operation of operationsOf(document)) {
+  for (const [method, operation] of operationsOf(document)) {
     addAnswers(operation.responses, UNREADABLE_BODY);
+    if (UNSAFE_METHODS.has(method)) {
+      addAnswers(operation.responses, [{ ...CROSS_SITE, page: answersWithPages(operation) }]);
+    }
     const responses = Object.entries(operation.responses).sort(([a], [b]) =>
       a.localeCompare(b),
     ) as [string, ResponseObject][];
@@ -80,7 +103,7 @@ function addAppWideAnswers(document: OpenAPIObject): void {
 
 /** An operation that needs no session says so (`security: []`) rather than by omission. */
 function sayWhichArePublic(document: OpenAPIObject): void {
-  for (const operation of operationsOf(document)) operation.security ??= [];
+  for (const [, operation] of operationsOf(document)) operation.security ??= [];
 }
 
 /**
@@ -119,6 +142,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('sessions', 'Signing in and out: the session cookie.')
     .addTag('activation', 'The activation link: its page, the activation, a new mail.')
     .addTag('password', 'Forgot the password: the reset mail and its link.')
+    .addTag('pages', 'The pages for a person: the start page, the account page, their stylesheet.')
     .addTag('health', 'Whether this instance can reach its data.')
     .addTag('documentation', 'This document and Swagger UI.')
     .build();

@@ -4,13 +4,13 @@
  * same body (or page), whether the account exists, is pending, or is already active: a
  * pending account gets a new activation mail (every older link dies), an active one an
  * "already active" notice, anything else nothing. The mail goes through the pipeline: the
- * request is a write to the account's item.
+ * request is a write to the account's item. `GET /activation-mail` is the form on its own
+ * (linked from the start page).
  */
-import { Body, Controller, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ActivationMailRequestService } from '../../activation';
-import { Accepts } from '../../platform/json-body.guard';
 import { ApiAnswers, asPages, FAILURES, INVALID_FIELDS } from '../../platform/openapi/api-answers';
 import { RequestAcceptedBody } from '../dto/responses';
 import { AccountIdentifierDto, accountIdentifierOf } from '../dto/account-identifier.dto';
@@ -20,9 +20,11 @@ import {
   INVALID_IDENTIFIER_PROBLEM,
   resendFormPage,
 } from './activation-pages';
-import { ActivationPagesFilter } from './activation-pages.filter';
-import { PAGE_OR_JSON, sendAccepted } from './answer-format';
-import { FormBodyGuard } from './form-body.guard';
+import { PagesFilter } from '../pages/pages.filter';
+import { sendPage } from '../pages/page';
+import { addressProblem } from '../pages/form-state';
+import { PAGE_OR_JSON, sendAccepted } from '../pages/answer-format';
+import { TakesForms } from '../pages/form-body.guard';
 
 /** The one answer of `POST /activation-mail`, whatever the account. */
 export const ACTIVATION_MAIL_REQUESTED = {
@@ -35,9 +37,24 @@ export const ACTIVATION_MAIL_PATH = 'activation-mail';
 @ApiTags('activation')
 @Controller(ACTIVATION_MAIL_PATH)
 // A form that fails validation is shown again, saying so; any other error as on /activate.
-@UseFilters(new ActivationPagesFilter(() => resendFormPage(INVALID_IDENTIFIER_PROBLEM)))
+@UseFilters(
+  new PagesFilter((_request, error) =>
+    resendFormPage(addressProblem(error, INVALID_IDENTIFIER_PROBLEM)),
+  ),
+)
 export class ActivationMailController {
   constructor(private readonly requests: ActivationMailRequestService) {}
+
+  @Get()
+  @ApiOperation({
+    operationId: 'showActivationMailPage',
+    summary: 'The "no activation mail?" page',
+    description: 'A form for the e-mail address, posting to `POST /activation-mail`.',
+  })
+  @ApiAnswers({ status: 200, page: true, description: 'The form.' })
+  showRequestForm(@Res() response: Response): void {
+    sendPage(response, resendFormPage());
+  }
 
   @Post()
   @ApiOperation({
@@ -57,8 +74,7 @@ export class ActivationMailController {
   )
   // Guards run bottom-up: the media type, the form's body, then the limits (by identifier).
   @RateLimited('mail-address', 'mail-cooldown', 'mail-daily')
-  @UseGuards(FormBodyGuard)
-  @Accepts('application/x-www-form-urlencoded', 'application/json')
+  @TakesForms()
   async request(
     @Body() body: AccountIdentifierDto,
     @Req() request: Request,

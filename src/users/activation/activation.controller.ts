@@ -17,7 +17,6 @@ import {
   Req,
   Res,
   UseFilters,
-  UseGuards,
 } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -30,7 +29,6 @@ import {
   usernameProblems,
 } from '../../activation';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { Accepts } from '../../platform/json-body.guard';
 import {
   ApiAnswers,
   asPages,
@@ -47,15 +45,14 @@ import {
   activationFormPage,
   alreadyActivePage,
   invalidLinkPage,
-  sendPage,
-  setPrivacyHeaders,
   WRONG_PASSWORD_PROBLEM,
 } from './activation-pages';
-import { ActivationPagesFilter } from './activation-pages.filter';
-import { answersWithJson, LinkQuery, PAGE_OR_JSON } from './answer-format';
+import { sendPage, setPrivacyHeaders } from '../pages/page';
+import { PagesFilter } from '../pages/pages.filter';
+import { answersWithPage, LinkQuery, PAGE_OR_JSON } from '../pages/answer-format';
+import { TakesForms } from '../pages/form-body.guard';
 import { SessionCookie } from '../sessions/session-cookie';
 import { SessionStore } from '../sessions/session-store';
-import { FormBodyGuard } from './form-body.guard';
 
 export interface ActivationResult {
   readonly username: string;
@@ -65,7 +62,7 @@ export interface ActivationResult {
 
 @ApiTags('activation')
 @Controller('activate')
-@UseFilters(new ActivationPagesFilter())
+@UseFilters(new PagesFilter(invalidLinkPage))
 export class ActivationController {
   /** Path of the configured activation URL: where the page's form posts. */
   private readonly formAction: string;
@@ -119,7 +116,7 @@ export class ActivationController {
    * (session cookie). 200 with a page (or `{username, activationStatus, alreadyActive}`
    * for JSON); an unknown user, a wrong or expired token is 400 ACTIVATION_LINK_INVALID,
    * the same for each; the live token with a wrong password is 401 INVALID_CREDENTIALS
-   * (the page asks again; see ActivationPagesFilter). Password guesses here count against
+   * (the page asks again; see PagesFilter). Password guesses here count against
    * the same limits as sign-in's.
    */
   @Post()
@@ -162,8 +159,7 @@ export class ActivationController {
   )
   // Guards run bottom-up: the media type, the form's body, then the limits (by username).
   @RateLimited('activate-address', 'activate-account', 'login-account-address', 'login-account')
-  @UseGuards(FormBodyGuard)
-  @Accepts('application/x-www-form-urlencoded', 'application/json')
+  @TakesForms()
   async activate(
     @Body() body: ActivateAccountDto,
     @Req() request: Request,
@@ -173,7 +169,7 @@ export class ActivationController {
     try {
       activation = await this.activation.activate(body.username, body.token, body.password);
     } catch (error) {
-      if (!(error instanceof InvalidCredentialsError) || answersWithJson(request)) throw error;
+      if (!(error instanceof InvalidCredentialsError) || !answersWithPage(request)) throw error;
       // The live token with a wrong password: the form again, saying so.
       sendPage(
         response,
@@ -189,7 +185,7 @@ export class ActivationController {
       passwordHash: activation.passwordHash,
     });
     if (session) this.cookie.write(response, session.token, session.expiresAt);
-    if (answersWithJson(request)) {
+    if (!answersWithPage(request)) {
       setPrivacyHeaders(response);
       const result: ActivationResult = {
         username: body.username,

@@ -15,28 +15,15 @@
  *   expired link is one 400 PASSWORD_RESET_LINK_INVALID (or one page, with the request
  *   form again).
  */
-import {
-  Body,
-  Controller,
-  Get,
-  HttpStatus,
-  Post,
-  Req,
-  Res,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Post, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import {
-  InvalidUserInputError,
   isWellFormedActivationToken,
   PasswordChangeService,
   PasswordResetRequestService,
   usernameProblems,
 } from '../../activation';
-import { ApiException } from '../../platform/api-error';
-import { Accepts } from '../../platform/json-body.guard';
 import {
   ApiAnswers,
   asPages,
@@ -45,22 +32,22 @@ import {
   STORE_BUSY,
 } from '../../platform/openapi/api-answers';
 import { RateLimited } from '../../platform/rate-limits/rate-limited.decorator';
-import { type Page, sendPage, setPrivacyHeaders } from '../activation/activation-pages';
-import { ActivationPagesFilter } from '../activation/activation-pages.filter';
+import { type Page, sendPage, setPrivacyHeaders } from '../pages/page';
 import {
-  answersWithJson,
-  LinkQuery,
-  PAGE_OR_JSON,
-  sendAccepted,
-} from '../activation/answer-format';
-import { FormBodyGuard } from '../activation/form-body.guard';
+  addressProblem,
+  failedForm,
+  fieldErrorsOf,
+  withPasswordsDifferProblem,
+} from '../pages/form-state';
+import { PagesFilter } from '../pages/pages.filter';
+import { answersWithPage, LinkQuery, PAGE_OR_JSON, sendAccepted } from '../pages/answer-format';
+import { TakesForms } from '../pages/form-body.guard';
 import { AccountIdentifierDto, accountIdentifierOf } from '../dto/account-identifier.dto';
 import { PasswordResetBody, RequestAcceptedBody } from '../dto/responses';
 import {
   INVALID_ADDRESS_PROBLEM,
   invalidResetLinkPage,
   newPasswordFormPage,
-  PASSWORDS_DIFFER_PROBLEM,
   passwordChangedPage,
   passwordResetRequestedPage,
   passwordResetRequestPage,
@@ -89,19 +76,23 @@ const wellFormedLink = (username: unknown, token: unknown): [string, string] | u
 function resetErrorPage(request: Request, exception: unknown): Page {
   const body = (request.body ?? {}) as Record<string, unknown>;
   const link = wellFormedLink(body.username, body.token);
-  const errors =
-    exception instanceof ApiException || exception instanceof InvalidUserInputError
-      ? (exception.errors ?? [])
-      : [];
+  const errors = fieldErrorsOf(exception);
   const passwordOnly =
-    errors.length > 0 &&
-    errors.every((error) => error.field === 'password' || error.field === 'passwordConfirmation');
+    errors.length > 0 && errors.every((error) => Object.hasOwn(NEW_PASSWORD_FIELDS, error.field));
   if (!link || !passwordOnly) return invalidResetLinkPage();
-  const problem = errors.some((error) => error.field === 'passwordConfirmation')
-    ? PASSWORDS_DIFFER_PROBLEM
-    : errors.flatMap((error) => error.messages).join(' ');
-  return newPasswordFormPage(link[0], link[1], problem);
+  const shown = withPasswordsDifferProblem(errors, 'passwordConfirmation');
+  return newPasswordFormPage(
+    link[0],
+    link[1],
+    failedForm('new-password', NEW_PASSWORD_FIELDS, shown, body, []),
+  );
 }
+
+/** The fields of the new-password form, with their labels. */
+const NEW_PASSWORD_FIELDS = {
+  password: 'New password',
+  passwordConfirmation: 'The new password again',
+} as const;
 
 @ApiTags('password')
 @Controller('password-reset')
@@ -142,11 +133,14 @@ export class PasswordResetController {
     },
     ...asPages([...FAILURES, { status: 429 }]),
   )
-  @UseFilters(new ActivationPagesFilter(() => passwordResetRequestPage(INVALID_ADDRESS_PROBLEM)))
+  @UseFilters(
+    new PagesFilter((_request, error) =>
+      passwordResetRequestPage(addressProblem(error, INVALID_ADDRESS_PROBLEM)),
+    ),
+  )
   // Guards run bottom-up: the media type, the form's body, then the limits (by identifier).
   @RateLimited('mail-address', 'mail-cooldown', 'mail-daily')
-  @UseGuards(FormBodyGuard)
-  @Accepts('application/x-www-form-urlencoded', 'application/json')
+  @TakesForms()
   async request(
     @Body() body: AccountIdentifierDto,
     @Req() request: Request,
@@ -174,7 +168,7 @@ export class PasswordResetController {
         'A link that cannot be one the API sent: the "link not valid" page, with the request form again.',
     },
   )
-  @UseFilters(new ActivationPagesFilter(invalidResetLinkPage))
+  @UseFilters(new PagesFilter(invalidResetLinkPage))
   showNewPasswordForm(@Req() request: Request, @Res() response: Response): void {
     const link = wellFormedLink(request.query.username, request.query.token);
     sendPage(response, link ? newPasswordFormPage(link[0], link[1]) : invalidResetLinkPage());
@@ -203,25 +197,16 @@ export class PasswordResetController {
     STORE_BUSY,
     ...asPages([...FAILURES, { status: 429 }]),
   )
-  @UseFilters(new ActivationPagesFilter(resetErrorPage))
+  @UseFilters(new PagesFilter(resetErrorPage))
   @RateLimited('password-reset-address', 'password-reset-account')
-  @UseGuards(FormBodyGuard)
-  @Accepts('application/x-www-form-urlencoded', 'application/json')
+  @TakesForms()
   async reset(
     @Body() body: ResetPasswordDto,
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    if (body.passwordConfirmation !== undefined && body.passwordConfirmation !== body.password) {
-      throw new ApiException(
-        HttpStatus.BAD_REQUEST,
-        'VALIDATION_FAILED',
-        'The request has invalid fields.',
-        [{ field: 'passwordConfirmation', messages: ['passwordConfirmation must equal password'] }],
-      );
-    }
     const user = await this.passwords.reset(body.username, body.token, body.password);
-    if (answersWithJson(request)) {
+    if (!answersWithPage(request)) {
       setPrivacyHeaders(response);
       response.status(HttpStatus.OK).json({ username: user.username, passwordChanged: true });
       return;

@@ -9,6 +9,7 @@ import { IsDefined, IsOptional, IsString, MaxLength } from 'class-validator';
 import { passwordProblems } from '../../activation';
 import { FollowsRule } from '../dto/follows-rule.decorator';
 import { NEW_PASSWORD_RULE } from '../dto/register-user.dto';
+import { SameAs } from '../dto/same-as.decorator';
 
 const REQUIRED = { message: '$property is required' };
 const STRING = { message: '$property must be a string' };
@@ -50,6 +51,7 @@ export class ResetPasswordDto {
     description:
       'The new password again (the page sends it); when given, it must equal `password`.',
   })
+  @SameAs('password')
   @MaxLength(1024, AT_MOST)
   @IsString(STRING)
   @IsOptional()
@@ -73,4 +75,18 @@ export class ChangePasswordDto {
   @IsString(STRING)
   @IsDefined(REQUIRED)
   newPassword!: string;
+
+  /** The page's third field; when given (the form always does), it must be `newPassword`. */
+  @ApiProperty({
+    required: false,
+    maxLength: 1024,
+    format: 'password',
+    description:
+      'The new password again (the page sends it); when given, it must equal `newPassword`.',
+  })
+  @SameAs('newPassword')
+  @MaxLength(1024, AT_MOST)
+  @IsString(STRING)
+  @IsOptional()
+  newPasswordConfirmation?: string;
 }

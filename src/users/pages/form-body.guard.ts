@@ -1,6 +1,6 @@
 /**
- * Reads an `application/x-www-form-urlencoded` body, for the one route that takes a form
- * (the app parses only JSON app-wide; see app.setup.ts). Strict on purpose: flat keys only
+ * Reads an `application/x-www-form-urlencoded` body, for the routes that take a page's
+ * form (the app parses only JSON app-wide; see app.setup.ts). Strict on purpose: flat keys only
  * (`extended: false`, so `a[b]=c` is one odd key, not an object), a handful of parameters,
  * a small size. A repeated key becomes an array, which the DTO refuses as a non-string.
  *
@@ -10,8 +10,16 @@
  * limit's guard, which runs after it, keys on the username in the body. Pipes
  * (validation) run after both.
  */
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import {
+  applyDecorators,
+  type CanActivate,
+  type ExecutionContext,
+  Injectable,
+  UseGuards,
+} from '@nestjs/common';
 import { type Request, type Response, urlencoded } from 'express';
+import { Accepts } from '../../platform/json-body.guard';
+import { ApiAnswers } from '../../platform/openapi/api-answers';
 
 /**
  * The largest form is the new-password one, username + token + the password twice: under
@@ -42,3 +50,20 @@ export class FormBodyGuard implements CanActivate {
     return true;
   }
 }
+
+/**
+ * A route that takes a page's form as well as JSON: the two media types (anything else is
+ * a 415), the form read strictly (FormBodyGuard), and, in the OpenAPI document, the page a
+ * browser gets for a form that could not be read.
+ */
+export const TakesForms = () =>
+  applyDecorators(
+    Accepts('application/x-www-form-urlencoded', 'application/json'),
+    UseGuards(FormBodyGuard),
+    ApiAnswers({
+      status: 400,
+      page: true,
+      description:
+        "A browser's form that could not be read (too large, too many fields, an unknown charset): its page again, saying so.",
+    }),
+  );
