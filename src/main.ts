@@ -83,6 +83,9 @@ function printBanner(mode: string, lines: readonly string[]): void {
 const apiLine = (config: AppConfig) =>
   `API              http://${config.http.host}:${config.http.port}  (public URL ${config.http.publicBaseUrl})`;
 
+/** Where a person starts: the start page (sign in, create an account). */
+const pagesLine = (config: AppConfig) => `Start page       ${config.http.publicBaseUrl}/`;
+
 /** Where the API describes itself (API_DOCS), if it does. */
 const docsLines = ({ http }: AppConfig): string[] => {
   if (http.apiDocs === 'off') return [];
@@ -107,6 +110,7 @@ async function startLocalMode(config: AppConfig, startedAt: number): Promise<voi
     const now = performance.now();
     printBanner('local mode', [
       apiLine(config),
+      pagesLine(config),
       ...docsLines(config),
       ...Object.entries(stack.addresses).map(([name, address]) => `${name.padEnd(16)} ${address}`),
       ...(stack.createdTables.length > 0

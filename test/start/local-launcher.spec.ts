@@ -87,6 +87,7 @@ describe('npm start (local launcher)', () => {
       // Assert
       expect(banner.startsWith(BANNER)).toBe(true);
       expect(banner).toContain(`API              http://127.0.0.1:${settings.port}`);
+      expect(banner).toMatch(/^ {2}Start page {7}http:\/\/\S+\/$/m);
       expect(banner).toMatch(/^ {2}OpenAPI {10}http:\/\/\S+\/openapi\.json$/m);
       expect(banner).toMatch(/^ {2}API docs {9}http:\/\/\S+\/docs$/m);
       expect(banner).toContain(`DynamoDB Local   http://127.0.0.1:${settings.dynamoDbPort}`);

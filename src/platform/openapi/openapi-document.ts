@@ -31,7 +31,7 @@ const DESCRIPTION = `Sign-up with mail activation: register, activate the accoun
 
 **Errors** are one JSON shape, \`ApiError\`: \`{statusCode, error, code, message, errors?, requestId}\`. Programs go by \`code\`, which is stable; each response lists the codes it may carry. \`errors\` lists every broken rule by field, with \`VALIDATION_FAILED\` only. \`requestId\` is the \`X-Request-Id\` header of every answer.
 
-**Pages.** The activation and password-reset links open HTML pages whose forms post back to the same routes. Those routes answer a browser with pages (\`text/html\`) and a program that sends JSON, or asks for it with \`Accept: application/json\`, with JSON.
+**Pages.** The start page (\`GET /\`), the account page (\`GET /account\`) and the pages behind the activation and password-reset links have forms that post to the API's own routes. Those routes answer a form with pages (\`text/html\`) or a \`303\` to one, and a program that sends JSON, or asks for it with \`Accept: application/json\`, with JSON. A request that changes something from another site's page (\`Sec-Fetch-Site\`, or else \`Origin\`) is a \`403 CROSS_SITE_REQUEST\`.
 
 **Rate limits** are counted per client address, account or typed identifier; a limited route says which, and its answers carry the IETF \`RateLimit\` and \`RateLimit-Policy\` headers. Over a limit: \`429 RATE_LIMITED\` with \`Retry-After\`. Deployed on AWS, API Gateway's own throttle may also answer \`429\` (body \`{"message":"Too Many Requests"}\`), and a Lambda that fails or times out \`500\`/\`503\`/\`504\` (\`{"message": ...}\`): those answers are API Gateway's, not this document's.
 
