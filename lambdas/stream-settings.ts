@@ -55,8 +55,16 @@ export interface StreamEventSourceSettings {
   readonly filterPatterns: readonly string[];
 }
 
-/** Every INSERT: a registration (with its request id, or from before requests had one). */
-export const INSERTS_PATTERN = JSON.stringify({ eventName: ['INSERT'] });
+/**
+ * Every INSERT of an item this service wrote: a registration (with its request id, or from
+ * before requests had one), which always has a `passwordHash`. An item of the Spring app
+ * copied into the table (a plaintext `password`, no hash: docs/taking-over-the-spring-app.md)
+ * starts no mail: its person asks for one ("no activation mail?").
+ */
+export const INSERTS_PATTERN = JSON.stringify({
+  eventName: ['INSERT'],
+  dynamodb: { NewImage: { passwordHash: { S: [{ exists: true }] } } },
+});
 
 /**
  * A MODIFY that opens a mail request: the item has an open `mailRequestId` and no send

@@ -71,7 +71,10 @@ const ENV = {
     SENDER_ADDRESS_PATTERN,
     'an address like no-reply@example.org or "Name <no-reply@example.org>"',
   ),
-  /** The link bases a mail may point at; a user whose stored base is not listed gets none. */
+  /**
+   * The link bases a mail may point at; a user whose stored base is not listed gets none,
+   * and one without a base of its own (a legacy item) gets the first.
+   */
   ACTIVATION_URL_BASES: urlList,
   ACTIVATION_TOKEN_TTL_SECONDS: integer({ defaultValue: 72 * 3600, min: 300, max: 30 * 24 * 3600 }),
   PASSWORD_RESET_TOKEN_TTL_SECONDS: integer({ defaultValue: 3600, min: 300, max: 24 * 3600 }),

@@ -3,14 +3,14 @@
  * Lambdas' environment over this run's DynamoDB Local and a local SES.
  */
 import { randomBytes } from 'node:crypto';
-import { ActivationStatus, type UserRecord } from '../../src/activation';
+import { ActivationStatus, type NewUserRecord } from '../../src/activation';
 import type { TestTables } from '../../test/support/test-app';
 
 export const ACTIVATION_URL_BASE = 'http://cards.test/activate';
 export const FROM_ADDRESS = 'Digital Card Store <no-reply@card-store.example>';
 
 /** A user in status NONE with a unique username and address. */
-export function newUser(overrides: Partial<UserRecord> = {}): UserRecord {
+export function newUser(overrides: Partial<NewUserRecord> = {}): NewUserRecord {
   const username = overrides.username ?? `user-${randomBytes(4).toString('hex')}`;
   return {
     username,

@@ -7,7 +7,7 @@ import { FakePasswordHasher } from './testing/fake-password-hasher';
 import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 import { activationTokenIn, RecordingMailer } from './testing/recording-mailer';
-import type { UserRecord } from './user';
+import type { NewUserRecord } from './user';
 
 const NOW = '2026-01-15T10:00:00.000Z';
 const TOKEN_TTL_SECONDS = 24 * 3600;
@@ -16,7 +16,7 @@ const BASE = 'https://cards.example/activate';
 
 const PASSWORD = 'correct horse battery staple';
 
-const alice: UserRecord = {
+const alice: NewUserRecord = {
   username: 'alice',
   email: 'alice@example.org',
   name: 'Alice Liddell',
@@ -30,7 +30,7 @@ const alice: UserRecord = {
 /** Plays the other browser tab: its click lands just before ours reaches the store. */
 class RivalClickFirstStore extends InMemoryUserStore {
   override async activate(
-    user: Pick<UserRecord, 'username' | 'email' | 'expiresAt'>,
+    user: Pick<NewUserRecord, 'username' | 'email' | 'expiresAt'>,
     tokenHash: string,
     now: string,
   ): Promise<boolean> {

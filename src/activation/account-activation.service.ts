@@ -6,6 +6,7 @@ import {
   isWellFormedActivationToken,
 } from './activation-token';
 import type { Clock } from './clock.port';
+import { PasswordCheck } from './password-check';
 import type { PasswordHasher } from './password-hasher';
 import { isExpiredPending, type PublicUser, toPublicUser } from './user';
 import { usernameProblems } from './user-rules';
@@ -31,11 +32,15 @@ export interface Activation {
  * is told only to someone holding the account's live token, and "already active" too.
  */
 export class AccountActivationService {
+  private readonly passwords: PasswordCheck;
+
   constructor(
     private readonly store: UserStore,
     private readonly clock: Clock,
-    private readonly hasher: PasswordHasher,
-  ) {}
+    hasher: PasswordHasher,
+  ) {
+    this.passwords = new PasswordCheck(store, hasher);
+  }
 
   /**
    * @throws InvalidActivationLinkError for an unknown user, a wrong or expired token
@@ -59,11 +64,9 @@ export class AccountActivationService {
     if (!done && (!user.activationTokenExpiresAt || user.activationTokenExpiresAt <= now)) {
       throw new InvalidActivationLinkError();
     }
-    if (!(await this.hasher.verify(password, user.passwordHash))) {
-      throw new InvalidCredentialsError();
-    }
+    const passwordHash = await this.passwords.check(user, password);
+    if (passwordHash === undefined) throw new InvalidCredentialsError();
     const activated = { ...toPublicUser(user), activationStatus: ActivationStatus.DONE };
-    const { passwordHash } = user;
     if (done) return { outcome: 'ALREADY_ACTIVE', user: activated, passwordHash };
     if (await this.store.activate(user, hashActivationToken(token), now)) {
       return { outcome: 'ACTIVATED', user: activated, passwordHash };

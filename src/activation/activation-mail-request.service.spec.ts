@@ -12,7 +12,7 @@ import { activateDirectly, claimTokenDirectly } from './testing/activate-directl
 import { FixedClock } from './testing/fixed-clock';
 import { fresh, MAILED_ACCOUNTS_NOW, pending } from './testing/mailed-accounts';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
-import type { UserRecord } from './user';
+import type { NewUserRecord } from './user';
 
 const NOW = MAILED_ACCOUNTS_NOW;
 const nowSeconds = Date.parse(NOW) / 1000;
@@ -131,10 +131,10 @@ describe('ActivationMailRequestService', () => {
   });
 
   describe('an active account', () => {
-    async function activeAlice(): Promise<UserRecord> {
+    async function activeAlice(): Promise<NewUserRecord> {
       await store.create(fresh());
       await activateDirectly(store, 'alice', clock.now());
-      return alice();
+      return (await alice()) as NewUserRecord;
     }
 
     it.each([

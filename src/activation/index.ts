@@ -18,6 +18,8 @@ export * from './get-activation-status.service';
 export * from './html';
 export * from './mail-request';
 export * from './mailer.port';
+export * from './legacy-password';
+export * from './password-check';
 export * from './password-hasher';
 export * from './registration.service';
 export * from './send-activation-mail.service';

@@ -17,7 +17,7 @@ import { activateDirectly } from './testing/activate-directly';
 import { FakePasswordHasher } from './testing/fake-password-hasher';
 import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
-import type { UserRecord } from './user';
+import type { NewUserRecord } from './user';
 
 const NOW = '2026-01-15T10:00:00.000Z';
 const nowSeconds = Date.parse(NOW) / 1000;
@@ -29,7 +29,7 @@ const NEW_PASSWORD = 'tr0ub4dor & three';
 const hasher = new FakePasswordHasher();
 
 /** A pending account whose activation mail went out: MAIL_SENT, expiring in an hour. */
-const pending = (changes: Partial<UserRecord> = {}): UserRecord => ({
+const pending = (changes: Partial<NewUserRecord> = {}): NewUserRecord => ({
   username: 'alice',
   email: 'Alice@Example.org',
   name: 'Alice Liddell',
@@ -117,8 +117,8 @@ describe('PasswordChangeService', () => {
         await service.reset('alice', token, NEW_PASSWORD);
 
         const { passwordHash } = await alice();
-        await expect(hasher.verify(NEW_PASSWORD, passwordHash)).resolves.toBe(true);
-        await expect(hasher.verify(PASSWORD, passwordHash)).resolves.toBe(false);
+        await expect(hasher.verify(NEW_PASSWORD, passwordHash!)).resolves.toBe(true);
+        await expect(hasher.verify(PASSWORD, passwordHash!)).resolves.toBe(false);
       });
 
       it('signs in with the new password, and no longer with the old one', async () => {
@@ -192,7 +192,7 @@ describe('PasswordChangeService', () => {
         expect(rejected[0]!.reason).toBeInstanceOf(InvalidPasswordResetLinkError);
         const winner = results[0]!.status === 'fulfilled' ? 'first' : 'second';
         const { passwordHash } = await alice();
-        await expect(hasher.verify(`${winner} new password`, passwordHash)).resolves.toBe(true);
+        await expect(hasher.verify(`${winner} new password`, passwordHash!)).resolves.toBe(true);
       });
     });
 
@@ -218,7 +218,7 @@ describe('PasswordChangeService', () => {
           expect(stored.activationTokenHash).toBeUndefined();
           // The e-mail claim no longer expires either: the address stays the account's.
           expect(store.emailClaim('alice@example.org')).toEqual({ username: 'alice' });
-          await expect(hasher.verify(NEW_PASSWORD, stored.passwordHash)).resolves.toBe(true);
+          await expect(hasher.verify(NEW_PASSWORD, stored.passwordHash!)).resolves.toBe(true);
           // And it is an account one can sign in to, long after it would have expired.
           clock.advanceSeconds(365 * 24 * 3600);
           await expect(
@@ -400,7 +400,7 @@ describe('PasswordChangeService', () => {
       ])('accepts one of %s', async (_case, password) => {
         await service.reset('alice', token, password);
 
-        await expect(hasher.verify(password, (await alice()).passwordHash)).resolves.toBe(true);
+        await expect(hasher.verify(password, (await alice()).passwordHash!)).resolves.toBe(true);
       });
     });
   });
@@ -424,7 +424,7 @@ describe('PasswordChangeService', () => {
         passwordHash: stored.passwordHash,
       });
       await expect(hasher.verify(NEW_PASSWORD, changed.passwordHash)).resolves.toBe(true);
-      await expect(hasher.verify(PASSWORD, stored.passwordHash)).resolves.toBe(false);
+      await expect(hasher.verify(PASSWORD, stored.passwordHash!)).resolves.toBe(false);
     });
 
     it('opens a PASSWORD_CHANGED request, records the change and ends every session', async () => {
@@ -449,7 +449,7 @@ describe('PasswordChangeService', () => {
       await expect(service.reset('alice', token, 'yet another password')).rejects.toBeInstanceOf(
         InvalidPasswordResetLinkError,
       );
-      await expect(hasher.verify(NEW_PASSWORD, (await alice()).passwordHash)).resolves.toBe(true);
+      await expect(hasher.verify(NEW_PASSWORD, (await alice()).passwordHash!)).resolves.toBe(true);
     });
 
     it('checks the current password with the hasher (NFC, as it was hashed)', async () => {
@@ -489,8 +489,8 @@ describe('PasswordChangeService', () => {
         );
         // The old password still works; the refused new one does not.
         const { passwordHash } = await alice();
-        await expect(hasher.verify(PASSWORD, passwordHash)).resolves.toBe(true);
-        await expect(hasher.verify(NEW_PASSWORD, passwordHash)).resolves.toBe(false);
+        await expect(hasher.verify(PASSWORD, passwordHash!)).resolves.toBe(true);
+        await expect(hasher.verify(NEW_PASSWORD, passwordHash!)).resolves.toBe(false);
       });
 
       it('the new password given as the current one', async () => {

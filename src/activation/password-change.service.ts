@@ -11,6 +11,7 @@ import {
 } from './activation-token';
 import type { Clock } from './clock.port';
 import { MailRequestKind, newMailRequest } from './mail-request';
+import { PasswordCheck } from './password-check';
 import type { PasswordHasher } from './password-hasher';
 import { isExpiredPending, type PublicUser, toPublicUser } from './user';
 import { passwordProblems, usernameProblems } from './user-rules';
@@ -31,11 +32,15 @@ export interface ChangedPassword {
  * on a password change, notify the owner). Nobody is signed in by a reset.
  */
 export class PasswordChangeService {
+  private readonly passwords: PasswordCheck;
+
   constructor(
     private readonly store: UserStore,
     private readonly hasher: PasswordHasher,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.passwords = new PasswordCheck(store, hasher);
+  }
 
   /**
    * The reset link's form. A pending account becomes active: the link proves the mailbox,
@@ -81,10 +86,9 @@ export class PasswordChangeService {
     checkNewPassword('newPassword', newPassword);
     const user = await this.store.findByUsername(username);
     if (!user || user.activationStatus !== ActivationStatus.DONE) throw new WrongPasswordError();
-    if (!(await this.hasher.verify(currentPassword, user.passwordHash))) {
-      throw new WrongPasswordError();
-    }
-    const changed = await this.change(user, newPassword, { passwordHash: user.passwordHash });
+    const passwordHash = await this.passwords.check(user, currentPassword);
+    if (passwordHash === undefined) throw new WrongPasswordError();
+    const changed = await this.change(user, newPassword, { passwordHash });
     if (!changed) throw new WrongPasswordError();
     return changed;
   }

@@ -7,7 +7,7 @@ import { activateDirectly, claimTokenDirectly } from './testing/activate-directl
 import { FakePasswordHasher } from './testing/fake-password-hasher';
 import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
-import type { UserRecord } from './user';
+import type { NewUserRecord } from './user';
 import { emailKey } from './user-rules';
 
 const ACTIVATION_URL_BASE = 'https://cards.example/activate';
@@ -56,14 +56,14 @@ describe('RegistrationService', () => {
   });
 
   /** Registers alice and activates her account, as her mail and a click would. */
-  async function activeAlice(): Promise<UserRecord> {
+  async function activeAlice(): Promise<NewUserRecord> {
     await service.register(alice);
     await activateDirectly(store, 'alice', clock.now());
-    return (await store.findByUsername('alice'))!;
+    return (await store.findByUsername('alice')) as NewUserRecord;
   }
 
   /** Registers alice and gives her a live token, as her activation mail would. */
-  async function mailedAlice(): Promise<UserRecord> {
+  async function mailedAlice(): Promise<NewUserRecord> {
     await service.register(alice);
     const now = clock.now();
     const later = (seconds: number) => new Date(now.getTime() + seconds * 1000);
@@ -73,7 +73,7 @@ describe('RegistrationService', () => {
       leaseExpiresAt: later(60),
     });
     await store.markMailSent('alice', claimId, now.toISOString());
-    return (await store.findByUsername('alice'))!;
+    return (await store.findByUsername('alice')) as NewUserRecord;
   }
 
   it('stores the new user in status NONE with the configured activation URL and the current time', async () => {
@@ -122,7 +122,7 @@ describe('RegistrationService', () => {
     const stored = await store.findByUsername('alice');
     expect(stored?.passwordHash).not.toBe(alice.password);
     expect(stored?.passwordHash).not.toContain(alice.password);
-    await expect(hasher.verify(alice.password, stored!.passwordHash)).resolves.toBe(true);
+    await expect(hasher.verify(alice.password, stored!.passwordHash!)).resolves.toBe(true);
   });
 
   it('stores an Argon2id hash when given the real hasher', async () => {
@@ -136,7 +136,7 @@ describe('RegistrationService', () => {
 
     const stored = await store.findByUsername('alice');
     expect(stored?.passwordHash).toMatch(/^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
-    await expect(cheapArgon2.verify(alice.password, stored!.passwordHash)).resolves.toBe(true);
+    await expect(cheapArgon2.verify(alice.password, stored!.passwordHash!)).resolves.toBe(true);
   });
 
   it('returns the public user, without the password hash', async () => {

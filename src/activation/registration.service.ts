@@ -3,7 +3,7 @@ import { EmailTakenError, UsernameTakenError } from './activation.errors';
 import type { Clock } from './clock.port';
 import { MailRequestKind, newMailRequest } from './mail-request';
 import type { PasswordHasher } from './password-hasher';
-import type { PublicUser, UserRecord } from './user';
+import type { NewUserRecord, PublicUser, UserRecord } from './user';
 import { isExpiredPending, toPublicUser } from './user';
 import { normaliseRegistration, type RegistrationInput } from './user-rules';
 import type { EmailClaim, UserStore } from './user-store.port';
@@ -66,7 +66,7 @@ export class RegistrationService {
   async register(input: RegistrationInput): Promise<PublicUser> {
     const registration = normaliseRegistration(input);
     const now = this.clock.now();
-    const user: UserRecord = {
+    const user: NewUserRecord = {
       username: registration.username,
       email: registration.email,
       name: registration.name,
@@ -103,7 +103,7 @@ export class RegistrationService {
 
   private async decide(
     password: string,
-    user: UserRecord,
+    user: NewUserRecord,
     answer: PublicUser,
     now: Date,
     existing: UserRecord | undefined,
@@ -112,8 +112,12 @@ export class RegistrationService {
     const live = existing && !isExpiredPending(existing, now) ? existing : undefined;
     if (live) {
       // Usernames are public handles: a taken one is a 409, whoever asks.
+      // A legacy account (the Spring app's, no createdAt) is never written over by a
+      // sign-up, pending or not: its person gets a link through "no activation mail?".
       if (
         live.activationStatus === ActivationStatus.DONE ||
+        live.createdAt === undefined ||
+        live.passwordHash === undefined ||
         !(await this.hasher.verify(password, live.passwordHash))
       ) {
         return { taken: true };
@@ -134,7 +138,8 @@ export class RegistrationService {
       } = live;
       await this.store.updatePending(
         live,
-        { ...kept, ...user, passwordHash: live.passwordHash },
+        // `live` has a hash: a legacy item or one without was refused above.
+        { ...kept, ...user, passwordHash: live.passwordHash! },
         replacing,
       );
     } else {

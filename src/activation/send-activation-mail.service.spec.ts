@@ -32,7 +32,7 @@ import { FakePasswordHasher } from './testing/fake-password-hasher';
 import { FixedClock } from './testing/fixed-clock';
 import { InMemoryUserStore } from './testing/in-memory-user-store';
 import { activationLinkIn, activationTokenIn, RecordingMailer } from './testing/recording-mailer';
-import type { UserRecord } from './user';
+import type { NewUserRecord } from './user';
 
 const PASSWORD = 'correct horse battery staple';
 const NOW = '2026-01-15T10:00:00.000Z';
@@ -47,7 +47,7 @@ const SETTINGS: ActivationMailSettings = {
   allowedActivationUrlBases: [BASE, 'http://localhost:3000/activate/'],
 };
 
-const alice: UserRecord = {
+const alice: NewUserRecord = {
   username: 'alice',
   email: 'Alice@Example.org',
   name: 'Alice Liddell',
@@ -626,8 +626,10 @@ describe('SendActivationMailService', () => {
         activationStatus: ActivationStatus.DONE,
       });
       const { passwordHash } = (await store.findByUsername('alice'))!;
-      await expect(new FakePasswordHasher().verify(NEW_PASSWORD, passwordHash)).resolves.toBe(true);
-      await expect(new FakePasswordHasher().verify(PASSWORD, passwordHash)).resolves.toBe(false);
+      await expect(new FakePasswordHasher().verify(NEW_PASSWORD, passwordHash!)).resolves.toBe(
+        true,
+      );
+      await expect(new FakePasswordHasher().verify(PASSWORD, passwordHash!)).resolves.toBe(false);
     });
 
     it.each([ActivationStatus.NONE, ActivationStatus.MAIL_SENT])(

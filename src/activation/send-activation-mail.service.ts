@@ -37,7 +37,11 @@ export interface ActivationMailSettings {
    * take (the Lambda's timeout); shorter than the state machine keeps retrying.
    */
   readonly claimLeaseSeconds: number;
-  /** Link bases a mail may point at (the registration API's `/activate`). */
+  /**
+   * Link bases a mail may point at (the registration API's `/activate`). The first is
+   * also the base of an account that has none of its own: a legacy item, whose stored
+   * base (from a request's Host header) is never read.
+   */
   readonly allowedActivationUrlBases: readonly string[];
 }
 
@@ -237,10 +241,9 @@ export class SendActivationMailService {
    * compatibility forms folded), never the form stored for display.
    */
   private destination(user: UserRecord): { base: string; to: string } {
-    const base = withoutTrailingSlash(user.activationUrlBase);
-    if (!this.allowedBases.has(base)) {
-      throw new ActivationUrlBaseNotAllowedError(user.activationUrlBase);
-    }
+    const stored = user.activationUrlBase ?? this.settings.allowedActivationUrlBases[0] ?? '';
+    const base = withoutTrailingSlash(stored);
+    if (!this.allowedBases.has(base)) throw new ActivationUrlBaseNotAllowedError(stored);
     const to = deliveryAddress(user.email);
     if (to === undefined) throw new EmailAddressNotDeliverableError(user.username);
     return { base, to };

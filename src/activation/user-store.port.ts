@@ -1,5 +1,6 @@
 import type { MailRequest } from './mail-request';
-import type { UserRecord } from './user';
+import type { LegacyPassword } from './legacy-password';
+import type { NewUserRecord, UserRecord } from './user';
 
 /** The UserEmail item of an address: whose it is, and until when if the account is pending. */
 export interface EmailClaim {
@@ -89,6 +90,9 @@ export type ClaimOutcome =
  * address too. Every status change is a conditional write,
  * so concurrent attempts cannot both succeed.
  */
+/** What a legacy account's first proven password makes of its plaintext. */
+export type LegacyPasswordUpgrade = 'UPGRADED' | 'CHANGED';
+
 export abstract class UserStore {
   /**
    * Stores a new user, over an expired pending account of the same username if there is
@@ -99,7 +103,7 @@ export abstract class UserStore {
    *   `replacing`, the replaced account is no longer pending, or a claim exists under one
    *   of the address's old keys
    */
-  abstract create(user: UserRecord, replacing?: Replaced): Promise<void>;
+  abstract create(user: NewUserRecord, replacing?: Replaced): Promise<void>;
 
   /**
    * The typo fix: a pending account's e-mail, name, expiry and open request replaced in one
@@ -111,9 +115,22 @@ export abstract class UserStore {
    */
   abstract updatePending(
     previous: UserRecord,
-    next: UserRecord,
+    next: NewUserRecord,
     replacing?: Replaced,
   ): Promise<void>;
+
+  /**
+   * Replaces a legacy account's plaintext `password` by `passwordHash`, in one write, only
+   * while the item still holds that very plaintext and no hash: `UPGRADED`; else nothing
+   * is written (another sign-in upgraded it first): `CHANGED`. Nothing else of the item
+   * changes, but that an item without `activationStatus` (the oldest, which reading takes
+   * as active) gets `DONE`.
+   */
+  abstract upgradeLegacyPassword(
+    username: string,
+    legacy: LegacyPassword,
+    passwordHash: string,
+  ): Promise<LegacyPasswordUpgrade>;
 
   abstract findByUsername(username: string): Promise<UserRecord | undefined>;
 

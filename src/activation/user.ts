@@ -1,4 +1,5 @@
 import { ActivationStatus } from './activation-status';
+import type { LegacyPassword } from './legacy-password';
 import type { MailRequestKind } from './mail-request';
 
 /** A user as stored in the `User` table. `passwordHash` never leaves the server. */
@@ -12,13 +13,27 @@ export interface UserRecord {
    */
   readonly email: string;
   readonly name: string;
-  /** PHC string (`$argon2id$v=19$...`). */
-  readonly passwordHash: string;
+  /** PHC string (`$argon2id$v=19$...`); absent only on a legacy item (`legacyPassword`). */
+  readonly passwordHash?: string;
+  /**
+   * The Spring app's plaintext `password`, on its items that nobody has signed in to
+   * since: replaced by `passwordHash` at the first check that proves it (PasswordCheck).
+   */
+  readonly legacyPassword?: LegacyPassword;
+  /**
+   * Attributes this service does not know (the Spring app's `balance`, its
+   * `activationToken`, anything else), as read: every write keeps them.
+   */
+  readonly otherAttributes?: Readonly<Record<string, unknown>>;
   readonly activationStatus: ActivationStatus;
-  /** Base of the activation link, taken from configuration at registration, never from a request. */
-  readonly activationUrlBase: string;
-  /** ISO-8601 instant. */
-  readonly createdAt: string;
+  /**
+   * Base of the activation link, taken from configuration at registration, never from a
+   * request. Absent on a legacy item: the Spring app's was built from a request's Host
+   * header, so it is never read, and its links use the configured base.
+   */
+  readonly activationUrlBase?: string;
+  /** ISO-8601 instant; absent on a legacy item (the Spring app kept none). */
+  readonly createdAt?: string;
   /** SHA-256 (hex) of the live activation token; kept after activation. */
   readonly activationTokenHash?: string;
   /** ISO-8601 instant after which the token no longer activates. */
@@ -56,6 +71,10 @@ export interface UserRecord {
    */
   readonly expiresAt?: number;
 }
+
+/** A user this service writes anew (a sign-up): never a legacy item, so every field is there. */
+export type NewUserRecord = UserRecord &
+  Required<Pick<UserRecord, 'passwordHash' | 'activationUrlBase' | 'createdAt'>>;
 
 /**
  * A pending account past its `expiresAt` counts as absent at once, whatever DynamoDB has

@@ -1,10 +1,10 @@
-import { ActivationStatus, EmailTakenError, type UserRecord, UsernameTakenError } from '..';
+import { ActivationStatus, EmailTakenError, type NewUserRecord, UsernameTakenError } from '..';
 import { InMemoryUserStore } from './in-memory-user-store';
 import { describePasswordStoreContract } from './password-store.contract';
 import { describeUserStoreContract } from './user-store.contract';
 
 // The fake must keep the real store's contract, or the core's tests prove nothing.
-const alice: UserRecord = {
+const alice: NewUserRecord = {
   username: 'alice',
   email: 'Alice@Example.org',
   name: 'Alice',

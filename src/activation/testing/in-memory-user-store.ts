@@ -8,6 +8,8 @@ import {
   emailKey,
   isExpiredPending,
   legacyEmailKeys,
+  type LegacyPassword,
+  type LegacyPasswordUpgrade,
   type MailRequest,
   MailRequestKind,
   noticeHoldSince,
@@ -15,6 +17,7 @@ import {
   type PasswordResetMailClaim,
   type Replaced,
   storedEmailKey,
+  type NewUserRecord,
   type UserRecord,
   UsernameTakenError,
   UserStore,
@@ -54,7 +57,7 @@ export class InMemoryUserStore extends UserStore {
   /** username → when a password change last ended its sessions (the real store's marker). */
   private readonly sessionsEnded = new Map<string, string>();
 
-  async create(user: UserRecord, replacing?: Replaced): Promise<void> {
+  async create(user: NewUserRecord, replacing?: Replaced): Promise<void> {
     const now = new Date(user.createdAt);
     const existing = this.users.get(user.username);
     if (existing && !isExpiredPending(existing, now)) throw new UsernameTakenError(user.username);
@@ -62,7 +65,11 @@ export class InMemoryUserStore extends UserStore {
     this.takeClaim(user, replacing);
   }
 
-  async updatePending(previous: UserRecord, next: UserRecord, replacing?: Replaced): Promise<void> {
+  async updatePending(
+    previous: UserRecord,
+    next: NewUserRecord,
+    replacing?: Replaced,
+  ): Promise<void> {
     const now = new Date(next.createdAt);
     const stored = this.users.get(previous.username);
     if (
@@ -191,6 +198,23 @@ export class InMemoryUserStore extends UserStore {
     return user ? { ...user } : undefined;
   }
 
+  async upgradeLegacyPassword(
+    username: string,
+    legacy: LegacyPassword,
+    passwordHash: string,
+  ): Promise<LegacyPasswordUpgrade> {
+    const user = this.users.get(username);
+    if (
+      !user?.legacyPassword ||
+      user.passwordHash !== undefined ||
+      !user.legacyPassword.matches(legacy.revealForConditionalWrite())
+    ) {
+      return 'CHANGED';
+    }
+    this.update(username, { passwordHash, legacyPassword: undefined });
+    return 'UPGRADED';
+  }
+
   async claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome> {
     const refused = this.claimRefusal(username, ActivationStatus.NONE, claim);
     if (refused) return refused;
@@ -260,6 +284,7 @@ export class InMemoryUserStore extends UserStore {
       mailClaimId: undefined,
       mailClaimExpiresAt: undefined,
       expiresAt: undefined,
+      legacyPassword: undefined,
     });
     const key = storedEmailKey(user.email);
     if (this.emailClaims.get(key)?.username === read.username) {

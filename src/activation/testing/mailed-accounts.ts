@@ -2,13 +2,13 @@
  * Accounts as the mail-request specs start from, at MAILED_ACCOUNTS_NOW: pending with its
  * activation mail sent, or fresh from registration. Import it only from spec files.
  */
-import { ActivationStatus, type UserRecord } from '..';
+import { ActivationStatus, type NewUserRecord } from '..';
 
 export const MAILED_ACCOUNTS_NOW = '2026-01-15T10:00:00.000Z';
 const nowSeconds = Date.parse(MAILED_ACCOUNTS_NOW) / 1000;
 
 /** A pending account whose activation mail went out: MAIL_SENT with a live token. */
-export const pending = (changes: Partial<UserRecord> = {}): UserRecord => ({
+export const pending = (changes: Partial<NewUserRecord> = {}): NewUserRecord => ({
   username: 'alice',
   email: 'Alice@Bücher.example',
   name: 'Alice Liddell',
@@ -24,7 +24,7 @@ export const pending = (changes: Partial<UserRecord> = {}): UserRecord => ({
 });
 
 /** A NONE account without a token, as registration leaves it (before its mail). */
-export const fresh = (changes: Partial<UserRecord> = {}): UserRecord =>
+export const fresh = (changes: Partial<NewUserRecord> = {}): NewUserRecord =>
   pending({
     activationStatus: ActivationStatus.NONE,
     activationTokenHash: undefined,

@@ -13,7 +13,7 @@ import {
   PASSWORD_CHANGED_NOTICE_HOLD_SECONDS,
   type PasswordChange,
   type PasswordResetMailClaim,
-  type UserRecord,
+  type NewUserRecord,
   UsernameTakenError,
   type UserStore,
 } from '..';
@@ -60,15 +60,21 @@ function resetClaimAt(
 }
 
 /** `record` without the given fields (what a write removed). */
-function without(record: UserRecord, ...keys: (keyof UserRecord)[]): UserRecord {
-  const copy: Partial<Record<keyof UserRecord, unknown>> = { ...record };
+function without(record: NewUserRecord, ...keys: (keyof NewUserRecord)[]): NewUserRecord {
+  const copy: Partial<Record<keyof NewUserRecord, unknown>> = { ...record };
   for (const key of keys) delete copy[key];
-  return copy as UserRecord;
+  return copy as NewUserRecord;
 }
 
-const RESET_TOKEN: (keyof UserRecord)[] = ['passwordResetTokenHash', 'passwordResetTokenExpiresAt'];
-const ACTIVATION_TOKEN: (keyof UserRecord)[] = ['activationTokenHash', 'activationTokenExpiresAt'];
-const SEND_CLAIM: (keyof UserRecord)[] = ['mailClaimId', 'mailClaimExpiresAt'];
+const RESET_TOKEN: (keyof NewUserRecord)[] = [
+  'passwordResetTokenHash',
+  'passwordResetTokenExpiresAt',
+];
+const ACTIVATION_TOKEN: (keyof NewUserRecord)[] = [
+  'activationTokenHash',
+  'activationTokenExpiresAt',
+];
+const SEND_CLAIM: (keyof NewUserRecord)[] = ['mailClaimId', 'mailClaimExpiresAt'];
 
 /**
  * @param subject called once per test, after the suite's `beforeAll` hooks; may hand out
@@ -89,17 +95,17 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
       sessionsEndedAt = current.sessionsEndedAt.bind(current);
     });
 
-    const stored = async (username: string): Promise<UserRecord> => {
+    const stored = async (username: string): Promise<NewUserRecord> => {
       const user = await store.findByUsername(username);
       expect(user).toBeDefined();
-      return user!;
+      return user as NewUserRecord;
     };
 
     /** A fresh pending account (unique username and email), NONE, with no request open. */
-    async function newUser(changes: Partial<UserRecord> = {}): Promise<UserRecord> {
+    async function newUser(changes: Partial<NewUserRecord> = {}): Promise<NewUserRecord> {
       counter += 1;
       const username = `password-${counter}-${Math.random().toString(36).slice(2, 8)}`;
-      const user: UserRecord = {
+      const user: NewUserRecord = {
         username,
         email: `${username}@example.org`,
         name: 'Alice Liddell',
@@ -116,8 +122,8 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
 
     /** A pending account whose activation mail went out at T0 (MAIL_SENT, token live). */
     async function pendingUser(
-      changes: Partial<UserRecord> = {},
-    ): Promise<{ user: UserRecord; activationHash: string }> {
+      changes: Partial<NewUserRecord> = {},
+    ): Promise<{ user: NewUserRecord; activationHash: string }> {
       const created = await newUser(changes);
       const { hash } = mintActivationToken();
       await expect(
@@ -138,7 +144,7 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
     }
 
     /** An account activated at 2 s (it keeps its activation token's hash, as activation does). */
-    async function activeUser(changes: Partial<UserRecord> = {}): Promise<UserRecord> {
+    async function activeUser(changes: Partial<NewUserRecord> = {}): Promise<NewUserRecord> {
       const { user, activationHash } = await pendingUser(changes);
       await expect(store.activate(user, activationHash, at(2))).resolves.toBe(true);
       const active = await stored(user.username);
@@ -163,7 +169,7 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
       username: string,
       seconds: number,
       { sent = true }: { sent?: boolean } = {},
-    ): Promise<{ tokenHash: string; claimId: string; request: MailRequest; user: UserRecord }> {
+    ): Promise<{ tokenHash: string; claimId: string; request: MailRequest; user: NewUserRecord }> {
       const request = await requestReset(username, seconds);
       const { hash } = mintActivationToken();
       const claimId = `reset-mailer-${seconds}`;
@@ -198,7 +204,7 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
     }
 
     /** The record after a successful change of `before` (which held tokens and a claim). */
-    function changed(before: UserRecord, written: PasswordChange): UserRecord {
+    function changed(before: NewUserRecord, written: PasswordChange): NewUserRecord {
       return {
         ...without(before, ...RESET_TOKEN, ...ACTIVATION_TOKEN, ...SEND_CLAIM, 'expiresAt'),
         passwordHash: written.newPasswordHash,
@@ -211,7 +217,7 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
     }
 
     /** Refused: the record is as it was and no session was ended. */
-    async function expectUnchanged(before: UserRecord): Promise<void> {
+    async function expectUnchanged(before: NewUserRecord): Promise<void> {
       await expect(store.findByUsername(before.username)).resolves.toEqual(before);
       await expect(sessionsEndedAt(before.username)).resolves.toBeUndefined();
     }
@@ -991,7 +997,7 @@ export function describePasswordStoreContract(subject: () => PasswordStoreContra
       const HOLD = PASSWORD_CHANGED_NOTICE_HOLD_SECONDS;
 
       /** An active account whose password changed at 100 s; its notice is open, unsent. */
-      async function justChanged(): Promise<UserRecord> {
+      async function justChanged(): Promise<NewUserRecord> {
         const user = await activeUser();
         await expect(
           store.changePassword(change(user, { passwordHash: user.passwordHash }, 100)),

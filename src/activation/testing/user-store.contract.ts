@@ -12,7 +12,7 @@ import {
   UsernameTakenError,
   mintActivationToken,
   newMailRequest,
-  type UserRecord,
+  type NewUserRecord,
   type UserStore,
 } from '..';
 
@@ -30,7 +30,7 @@ export interface UserStoreContractSubject {
    */
   putLegacyEmailClaim(key: string, username: string): Promise<void>;
   /** Stores a user item as it is, whatever today's rules say of it (no claim is written). */
-  putLegacyUser(user: UserRecord): Promise<void>;
+  putLegacyUser(user: NewUserRecord): Promise<void>;
 }
 
 const T0 = Date.parse('2026-03-01T09:00:00.000Z');
@@ -61,7 +61,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
     let store: UserStore;
     let hasAnyItem: (username: string) => Promise<boolean>;
     let putLegacyEmailClaim: (key: string, username: string) => Promise<void>;
-    let putLegacyUser: (user: UserRecord) => Promise<void>;
+    let putLegacyUser: (user: NewUserRecord) => Promise<void>;
 
     beforeEach(() => {
       const current = subject();
@@ -74,10 +74,10 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
     });
 
     /** A fresh user (unique username and email) in the given state. */
-    async function newUser(changes: Partial<UserRecord> = {}): Promise<UserRecord> {
+    async function newUser(changes: Partial<NewUserRecord> = {}): Promise<NewUserRecord> {
       counter += 1;
       const username = `contract-${counter}-${Math.random().toString(36).slice(2, 8)}`;
-      const user: UserRecord = {
+      const user: NewUserRecord = {
         username,
         email: `${username}@example.org`,
         name: 'Alice Liddell',
@@ -92,7 +92,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
     }
 
     /** A user whose mail went out at T0 (claimed and marked MAIL_SENT); returns its token hash. */
-    async function mailedUser(): Promise<{ user: UserRecord; tokenHash: string }> {
+    async function mailedUser(): Promise<{ user: NewUserRecord; tokenHash: string }> {
       const user = await newUser();
       const { hash } = mintActivationToken();
       await expect(
@@ -267,7 +267,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
 
       it('moves a pending account to a new address (the typo fix): the old address is free, the token gone', async () => {
         const { user } = await mailedUser();
-        const before = (await store.findByUsername(user.username))!;
+        const before = (await store.findByUsername(user.username)) as NewUserRecord;
         const request = newMailRequest(MailRequestKind.ACTIVATION);
         const { activationTokenHash: _hash, activationTokenExpiresAt: _end, ...kept } = before;
         const next = {
@@ -293,7 +293,7 @@ export function describeUserStoreContract(subject: () => UserStoreContractSubjec
       });
       it("moves a pending account stored with an address today's rules refuse (the typo fix of an older item)", async () => {
         const user = await newUser();
-        const stored: UserRecord = {
+        const stored: NewUserRecord = {
           ...user,
           username: `${user.username}-older`,
           email: `\u00e5${user.username}@example.org`,

@@ -85,10 +85,18 @@ export function createDynamoDbClient(settings: AwsClientSettings): DynamoDBClien
   return client;
 }
 
-/** Plain JavaScript values in and out; shares `client`'s connection and its reporting. */
-export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+/**
+ * Plain JavaScript values in and out; shares `client`'s connection and its reporting.
+ * `exactNumbers`: numbers come out as `NumberValue`s, which go back in digit for digit
+ * (for copying items whose numbers a JavaScript number could round: the legacy migration).
+ */
+export function createDocumentClient(
+  client: DynamoDBClient,
+  options: { readonly exactNumbers?: boolean } = {},
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
+    ...(options.exactNumbers ? { unmarshallOptions: { wrapNumbers: true } } : {}),
   });
 }
 

@@ -20,18 +20,23 @@ export const STORED_USERNAME = {
 
 @ApiSchema({ name: 'PublicUser', description: 'What the API shows of an account.' })
 export class PublicUserBody {
-  @ApiProperty({ ...STORED_USERNAME, description: 'Normalised: trimmed and lower-cased.' })
+  @ApiProperty({
+    minLength: 1,
+    examples: STORED_USERNAME.examples,
+    description: `Normalised: trimmed and lower-cased, \`${STORED_USERNAME.pattern}\`. An account taken over from the Spring app keeps its username as it was stored, which may break that rule (\`Edsger Dijkstra\`).`,
+  })
   username!: string;
 
   @ApiProperty({
-    maxLength: EMAIL_MAX_LENGTH,
-    description:
-      'As registered (trimmed, Unicode NFC); an internationalised domain stays readable.',
+    description: `As registered (trimmed, Unicode NFC, at most ${EMAIL_MAX_LENGTH} characters); an internationalised domain stays readable. An account taken over from the Spring app may have one the rules refuse, or none (\`""\`).`,
     examples: ['ada@example.org'],
   })
   email!: string;
 
-  @ApiProperty({ minLength: 1, maxLength: NAME_MAX_LENGTH, examples: ['Ada Lovelace'] })
+  @ApiProperty({
+    examples: ['Ada Lovelace'],
+    description: `1 to ${NAME_MAX_LENGTH} characters; empty only for an account taken over from the Spring app that had none.`,
+  })
   name!: string;
 
   @ApiProperty({

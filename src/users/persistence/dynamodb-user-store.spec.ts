@@ -23,7 +23,7 @@ import {
   SendActivationMailService,
   StoreBusyError,
   UsernameTakenError,
-  type UserRecord,
+  type NewUserRecord,
 } from '../../activation';
 import { activateDirectly } from '../../activation/testing/activate-directly';
 import { FixedClock } from '../../activation/testing/fixed-clock';
@@ -38,7 +38,7 @@ const NOW = new Date('2026-03-01T09:00:00.000Z');
 
 const TABLES = { users: 'User', userEmails: 'UserEmail' };
 
-const alice: UserRecord = {
+const alice: NewUserRecord = {
   username: 'alice',
   email: 'Alice@Example.org',
   name: 'Alice Liddell',
@@ -255,10 +255,13 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
       });
     });
 
-    it('returns only the fields of a user record, not other attributes of the item', async () => {
-      dynamodb.on(GetCommand).resolves({ Item: { ...alice, legacyFlag: true } });
+    it('keeps the attributes it does not know apart, as they are, for every write to keep', async () => {
+      dynamodb.on(GetCommand).resolves({ Item: { ...alice, legacyFlag: true, balance: 100 } });
 
-      await expect(store.findByUsername('alice')).resolves.toEqual(alice);
+      await expect(store.findByUsername('alice')).resolves.toEqual({
+        ...alice,
+        otherAttributes: { legacyFlag: true, balance: 100 },
+      });
     });
 
     it('answers undefined when there is no item', async () => {
@@ -276,7 +279,22 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
       ['a numeric email', { ...alice, email: 42 }],
       ['no name', { ...alice, name: undefined }],
       ['no activationUrlBase', { ...alice, activationUrlBase: undefined }],
-      ['no createdAt', { ...alice, createdAt: undefined }],
+      [
+        'no createdAt (a legacy item) and no credential, neither hash nor plaintext',
+        { ...alice, createdAt: undefined, passwordHash: undefined },
+      ],
+      [
+        'no createdAt (a legacy item) and a password that is no string',
+        { username: 'alice', password: 1234 },
+      ],
+      [
+        'no createdAt (a legacy item) and an unknown activationStatus',
+        { username: 'alice', password: 'x', activationStatus: 'ACTIVE' },
+      ],
+      [
+        'a plaintext password on an item of its own (with createdAt)',
+        { ...alice, passwordHash: undefined, password: 'x' },
+      ],
     ])('refuses a stored item with %s with CorruptUserItemError', async (_case, item) => {
       dynamodb.on(GetCommand).resolves({ Item: item });
 
@@ -365,7 +383,7 @@ describe('DynamoDbUserStore on DynamoDB Local', () => {
   });
 
   it('round-trips every optional field of a user record', async () => {
-    const full: UserRecord = {
+    const full: NewUserRecord = {
       ...alice,
       username: 'full-record',
       email: 'full-record@example.org',

@@ -36,6 +36,8 @@ import {
   isMailRequestKind,
   legacyEmailKeys,
   isExpiredPending,
+  LegacyPassword,
+  type LegacyPasswordUpgrade,
   type MailRequest,
   MailRequestKind,
   noticeHoldSince,
@@ -44,6 +46,7 @@ import {
   type Replaced,
   StoreBusyError,
   UsernameTakenError,
+  type NewUserRecord,
   type UserRecord,
   UserStore,
 } from '../../activation';
@@ -84,7 +87,7 @@ export class DynamoDbUserStore extends UserStore {
     super();
   }
 
-  async create(user: UserRecord, replacing?: Replaced): Promise<void> {
+  async create(user: NewUserRecord, replacing?: Replaced): Promise<void> {
     // A pending account past its expiry counts as absent, whatever DynamoDB's TTL has not
     // deleted yet: its user item is overwritten (a MODIFY on the stream, which the new
     // request id makes start the activation mail) and so is its claim.
@@ -95,7 +98,7 @@ export class DynamoDbUserStore extends UserStore {
           {
             Put: {
               TableName: this.tables.users,
-              Item: { ...user },
+              Item: storedItem(user),
               ConditionExpression:
                 'attribute_not_exists(#key) OR (activationStatus <> :done AND expiresAt <= :now)',
               ExpressionAttributeNames: { '#key': USER_KEY },
@@ -109,7 +112,11 @@ export class DynamoDbUserStore extends UserStore {
     this.throwRefusal(refused, user.username);
   }
 
-  async updatePending(previous: UserRecord, next: UserRecord, replacing?: Replaced): Promise<void> {
+  async updatePending(
+    previous: UserRecord,
+    next: NewUserRecord,
+    replacing?: Replaced,
+  ): Promise<void> {
     const now = Math.floor(Date.parse(next.createdAt) / 1000);
     const sameKey = storedEmailKey(previous.email) === emailKey(next.email);
     const claimWrites = sameKey
@@ -132,7 +139,7 @@ export class DynamoDbUserStore extends UserStore {
           {
             Put: {
               TableName: this.tables.users,
-              Item: { ...next },
+              Item: storedItem(next),
               // Still the account whose password the caller verified, still pending.
               ConditionExpression:
                 'passwordHash = :hash AND email = :email AND activationStatus IN (:none, :sent) ' +
@@ -351,6 +358,28 @@ export class DynamoDbUserStore extends UserStore {
     return Item ? toUserRecord(Item) : undefined;
   }
 
+  async upgradeLegacyPassword(
+    username: string,
+    legacy: LegacyPassword,
+    passwordHash: string,
+  ): Promise<LegacyPasswordUpgrade> {
+    const upgraded = await this.conditionalUpdate({
+      Key: { [USER_KEY]: username },
+      // The oldest items (before activation existed) get the DONE that reading them assumed.
+      UpdateExpression:
+        'SET passwordHash = :hash, activationStatus = if_not_exists(activationStatus, :done) ' +
+        'REMOVE #password',
+      ConditionExpression: '#password = :plaintext AND attribute_not_exists(passwordHash)',
+      ExpressionAttributeNames: { '#password': LEGACY_PASSWORD },
+      ExpressionAttributeValues: {
+        ':hash': passwordHash,
+        ':done': ActivationStatus.DONE,
+        ':plaintext': legacy.revealForConditionalWrite(),
+      },
+    });
+    return upgraded ? 'UPGRADED' : 'CHANGED';
+  }
+
   async claimActivationMail(username: string, claim: ActivationMailClaim): Promise<ClaimOutcome> {
     const request =
       claim.requestId === undefined
@@ -552,7 +581,8 @@ export class DynamoDbUserStore extends UserStore {
         'activatedAt = if_not_exists(activatedAt, :now), ' +
         'mailRequestId = :requestId, mailRequestKind = :kind ' +
         `REMOVE ${RESET_TOKEN}, activationTokenHash, activationTokenExpiresAt, ` +
-        'mailClaimId, mailClaimExpiresAt, expiresAt',
+        // A legacy account reset before its first sign-in: its plaintext goes too.
+        `mailClaimId, mailClaimExpiresAt, expiresAt, ${LEGACY_PASSWORD}`,
       ConditionExpression: byReset
         ? `passwordResetTokenHash = :proof AND passwordResetTokenExpiresAt > :now AND ${LIVE_ACCOUNT}`
         : 'passwordHash = :proof AND activationStatus = :done',
@@ -623,25 +653,40 @@ export class DynamoDbUserStore extends UserStore {
   }
 }
 
+/**
+ * A stored item as a UserRecord, or CorruptUserItemError. Two kinds of item:
+ * - this service's (it has `createdAt`): every field it writes must be there;
+ * - the Spring app's (no `createdAt`; docs/taking-over-the-spring-app.md): a plaintext
+ *   `password` until its first sign-in replaces it by `passwordHash`; `email` and `name`
+ *   may be missing; no `activationStatus` (the oldest, before activation existed) is an
+ *   active account; its `activationUrlBase` and `activationToken` are never read.
+ * Attributes neither kind knows (`balance`, anything else) are kept as they are
+ * (`otherAttributes`).
+ */
 function toUserRecord(item: Record<string, unknown>): UserRecord {
   const text = (key: string) => (typeof item[key] === 'string' ? (item[key] as string) : undefined);
-  const [username, email, name, passwordHash, activationUrlBase, createdAt] = [
+  const [username, email, name, passwordHash, activationUrlBase, createdAt, password] = [
     'username',
     'email',
     'name',
     'passwordHash',
     'activationUrlBase',
     'createdAt',
+    LEGACY_PASSWORD,
   ].map(text);
-  const activationStatus = item.activationStatus;
+  const legacy = createdAt === undefined;
+  const activationStatus =
+    legacy && item.activationStatus === undefined ? ActivationStatus.DONE : item.activationStatus;
+  const credential = passwordHash
+    ? { passwordHash }
+    : legacy && password !== undefined
+      ? { legacyPassword: new LegacyPassword(password) }
+      : undefined;
   if (
     !username ||
-    !email ||
-    name === undefined ||
-    !passwordHash ||
-    !activationUrlBase ||
-    !createdAt ||
-    !isActivationStatus(activationStatus)
+    !credential ||
+    !isActivationStatus(activationStatus) ||
+    (!legacy && (!email || name === undefined || !activationUrlBase))
   ) {
     throw new CorruptUserItemError(String(item.username));
   }
@@ -658,19 +703,29 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
   if (expiresAt !== undefined && !Number.isSafeInteger(expiresAt)) {
     throw new CorruptUserItemError(String(item.username));
   }
+  const other = Object.entries(item).filter(([key]) => !KNOWN_ATTRIBUTES.has(key));
   return {
     username,
-    email,
-    name,
-    passwordHash,
+    email: email ?? '',
+    name: name ?? '',
+    ...credential,
     activationStatus,
-    activationUrlBase,
-    createdAt,
+    ...(legacy ? {} : { activationUrlBase, createdAt }),
     ...optional,
     ...mailRequestKind,
     ...(expiresAt === undefined ? {} : { expiresAt: expiresAt as number }),
+    ...(other.length > 0 ? { otherAttributes: Object.fromEntries(other) } : {}),
   };
 }
+
+/** A record as its item: what the record holds, over the attributes it only carries. */
+function storedItem(user: UserRecord): Record<string, unknown> {
+  const { otherAttributes, legacyPassword: _never, ...fields } = user;
+  return { ...otherAttributes, ...fields };
+}
+
+/** The Spring app's plaintext password attribute. */
+export const LEGACY_PASSWORD = 'password';
 
 const OPTIONAL_TEXT_FIELDS = [
   'activationTokenHash',
@@ -685,3 +740,21 @@ const OPTIONAL_TEXT_FIELDS = [
   'passwordResetTokenExpiresAt',
   'passwordChangedAt',
 ] as const satisfies readonly (keyof UserRecord)[];
+
+/**
+ * Every attribute this service reads or writes; the rest of an item is `otherAttributes`.
+ * `activationUrlBase` of a legacy item is known but not read: never honoured, and kept.
+ */
+const KNOWN_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'username',
+  'email',
+  'name',
+  'passwordHash',
+  LEGACY_PASSWORD,
+  'activationStatus',
+  'activationUrlBase',
+  'createdAt',
+  'mailRequestKind',
+  'expiresAt',
+  ...OPTIONAL_TEXT_FIELDS,
+]);

@@ -1,7 +1,10 @@
 import { USER_TABLE_TRIGGER_STREAM_SETTINGS } from '../../../lambdas/stream-settings';
 import { compileRecordFilter } from './event-filter';
 
-const insert = { eventName: 'INSERT', dynamodb: { NewImage: { status: { S: 'NONE' } } } };
+const insert = {
+  eventName: 'INSERT',
+  dynamodb: { NewImage: { status: { S: 'NONE' }, passwordHash: { S: '$argon2id$…' } } },
+};
 const modify = { eventName: 'MODIFY', dynamodb: { NewImage: { status: { S: 'DONE' } } } };
 const remove = { eventName: 'REMOVE', dynamodb: {} };
 
@@ -16,10 +19,17 @@ describe('compileRecordFilter', () => {
     const claimed = image({ mailRequestId: { S: 'r1' }, mailClaimId: { S: 'c1' } });
     const closed = image({ activationStatus: { S: 'MAIL_SENT' } });
     const removedWithRequest = { ...requested, eventName: 'REMOVE' };
+    // An item of the Spring app copied into the table: no hash, a plaintext password.
+    const legacyInsert = {
+      eventName: 'INSERT',
+      dynamodb: { NewImage: { username: { S: 'ann' }, password: { S: 'x' } } },
+    };
 
     expect(
-      [insert, requested, claimed, closed, modify, remove, removedWithRequest].map(filter),
-    ).toEqual([true, true, false, false, false, false, false]);
+      [insert, requested, claimed, closed, modify, remove, removedWithRequest, legacyInsert].map(
+        filter,
+      ),
+    ).toEqual([true, true, false, false, false, false, false, false]);
   });
 
   it('matches exists rules on leaves: present for true, absent for false', () => {

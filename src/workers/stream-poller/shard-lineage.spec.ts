@@ -46,7 +46,7 @@ class ScriptedStream {
       dynamodb: {
         ApproximateCreationDateTime: new Date(),
         Keys: { username: { S: `u${n}` } },
-        NewImage: { username: { S: `u${n}` } },
+        NewImage: { username: { S: `u${n}` }, passwordHash: { S: '$argon2id$stand-in' } },
         SequenceNumber: seq(n),
         SizeBytes: 10,
         StreamViewType: 'NEW_IMAGE',

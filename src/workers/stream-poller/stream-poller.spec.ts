@@ -128,7 +128,12 @@ class Fixture {
       await this.dynamodb.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: { [USER_KEY]: { S: username }, activationStatus: { S: 'NONE' } },
+          // As this service writes a registration: the trigger's INSERT filter wants the hash.
+          Item: {
+            [USER_KEY]: { S: username },
+            passwordHash: { S: '$argon2id$stand-in' },
+            activationStatus: { S: 'NONE' },
+          },
         }),
       );
     }
@@ -215,6 +220,7 @@ describe('StreamPoller (DynamoDB Local)', () => {
         TableName: fixture.tableName,
         Item: {
           [USER_KEY]: { S: 'bob' },
+          passwordHash: { S: '$argon2id$stand-in' },
           avatar: { B: Buffer.from('hi') },
           tags: { L: [{ S: 'x' }] },
         },
@@ -235,7 +241,12 @@ describe('StreamPoller (DynamoDB Local)', () => {
       dynamodb: {
         ApproximateCreationDateTime: expect.any(Number),
         Keys: { [USER_KEY]: { S: 'bob' } },
-        NewImage: { [USER_KEY]: { S: 'bob' }, avatar: { B: 'aGk=' }, tags: { L: [{ S: 'x' }] } },
+        NewImage: {
+          [USER_KEY]: { S: 'bob' },
+          passwordHash: { S: '$argon2id$stand-in' },
+          avatar: { B: 'aGk=' },
+          tags: { L: [{ S: 'x' }] },
+        },
         SequenceNumber: expect.stringMatching(/^\d+$/),
         SizeBytes: expect.any(Number),
         StreamViewType: 'NEW_IMAGE',
