@@ -56,6 +56,7 @@ export async function startLocalSystem(label) {
     banner: output,
     readyMs: performance.now() - started,
     api: `http://127.0.0.1:${port}`,
+    dynamodb: `http://127.0.0.1:${dynamoPort}`,
     ses: `http://127.0.0.1:${sesPort}`,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
