@@ -118,6 +118,33 @@ describe('tables', () => {
   });
 });
 
+describe("on the Spring app's existing User table (userTableName, userTableStreamArn)", () => {
+  const STREAM =
+    'arn:aws:dynamodb:eu-west-1:123456789012:table/User/stream/2017-03-01T10:00:00.000';
+  const inPlace = () => synthesize({ userTableName: 'User', userTableStreamArn: STREAM }).template;
+
+  it('makes no User table, triggers on the given stream and grants on the given table', () => {
+    const template = inPlace();
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+
+    expect(tables).toHaveLength(3);
+    expect(tables.map((table) => table.Properties.KeySchema[0].AttributeName).sort()).toEqual([
+      'email',
+      'limitKey',
+      'username',
+    ]);
+    expect(mappings.map((mapping) => mapping.Properties.EventSourceArn)).toEqual([STREAM]);
+    expect(policies).toContain(':table/User"');
+    expect(policies).not.toMatch(/UserTable[A-F0-9]{8}/);
+  });
+
+  it('refuses one without the other', () => {
+    expect(() => synthesize({ userTableName: 'User' })).toThrow(/together/);
+  });
+});
+
 describe('functions', () => {
   const pipeline = [
     [USER_TABLE_TRIGGER_FUNCTION, () => stack.functions.userTableTrigger],

@@ -46,6 +46,7 @@ import {
 import {
   AttributeType,
   BillingMode,
+  type ITable,
   StreamViewType,
   Table,
   type TableProps,
@@ -99,6 +100,13 @@ export interface CardStoreStackProps extends StackProps {
    * (default). `false` is for throw-away stacks: `npm run destroy` then deletes the data.
    */
   readonly retainData?: boolean;
+  /**
+   * The Spring app's User table, to run on in place (docs/taking-over-the-spring-app.md):
+   * the stack makes no User table of its own, and its functions, grants and stream
+   * trigger use this one. It needs a NEW_IMAGE stream (its ARN here) and, for abandoned
+   * sign-ups to expire, TTL on `expiresAt`; the stack changes neither.
+   */
+  readonly existingUserTable?: { readonly tableName: string; readonly streamArn: string };
 }
 
 /**
@@ -160,7 +168,7 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 export class CardStoreStack extends Stack {
-  readonly userTable: Table;
+  readonly userTable: ITable;
   readonly userEmailTable: Table;
   readonly sessionTable: Table;
   readonly rateLimitTable: Table;
@@ -226,13 +234,18 @@ export class CardStoreStack extends Stack {
       deletionProtection: retainData,
       removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     };
-    this.userTable = new Table(this, 'UserTable', {
-      ...tableDefaults,
-      partitionKey: { name: USER_KEY, type: AttributeType.STRING },
-      stream: StreamViewType.NEW_IMAGE,
-      // Abandoned sign-ups; the deletions reach the stream as REMOVE, which starts no mail.
-      timeToLiveAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
-    });
+    this.userTable = props.existingUserTable
+      ? Table.fromTableAttributes(this, 'UserTable', {
+          tableName: props.existingUserTable.tableName,
+          tableStreamArn: props.existingUserTable.streamArn,
+        })
+      : new Table(this, 'UserTable', {
+          ...tableDefaults,
+          partitionKey: { name: USER_KEY, type: AttributeType.STRING },
+          stream: StreamViewType.NEW_IMAGE,
+          // Abandoned sign-ups; the deletions reach the stream as REMOVE, which starts no mail.
+          timeToLiveAttribute: PENDING_ACCOUNT_TTL_ATTRIBUTE,
+        });
     this.userEmailTable = new Table(this, 'UserEmailTable', {
       ...tableDefaults,
       partitionKey: { name: USER_EMAIL_KEY, type: AttributeType.STRING },
