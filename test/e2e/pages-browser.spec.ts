@@ -142,7 +142,7 @@ describe('the pages in a browser, through the local pipeline', () => {
 
     // The account page.
     await page.getByRole('link', { name: 'Go to your account' }).click();
-    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
     const details = await page.locator('dl.account').innerText();
     expect(details.replace(/\s+/g, ' ')).toBe(
       `Name Grace <Hopper> Username ${user.username} E-mail address ${user.email} Status Active`,
@@ -154,7 +154,9 @@ describe('the pages in a browser, through the local pipeline', () => {
     await page.getByLabel('New password', { exact: true }).fill('a whole new passphrase');
     await page.getByLabel('The new password again', { exact: true }).fill('a whole new passphrase');
     await page.getByRole('button', { name: 'Change my password' }).click();
-    await page.getByRole('heading', { name: 'Change your password' }).waitFor();
+    // Not "Change your password": the account page has that heading too.
+    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
+    await page.getByRole('heading', { name: 'Change your password', level: 1 }).waitFor();
     expect(await focusedClass(page)).toBe('error-summary');
     await look(page, 'change-password-errors');
 
@@ -180,7 +182,7 @@ describe('the pages in a browser, through the local pipeline', () => {
     await signIn.getByLabel('Username', { exact: true }).fill(user.username);
     await signIn.getByLabel('Password', { exact: true }).fill('a whole new passphrase');
     await signIn.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
     await page.getByRole('button', { name: 'Sign out everywhere' }).click();
     await page.getByText(NOTICES['signed-out-everywhere']).waitFor();
     await page.goto(`${system.origin}/account`);
@@ -222,6 +224,7 @@ describe('the pages in a browser, through the local pipeline', () => {
     expect(await focusedClass(page)).toBe('error-summary');
     await look(page, 'start-sign-in-errors');
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByRole('heading', { name: 'Forgot your password?' }).waitFor();
     await look(page, 'password-reset');
     await page.getByLabel('Your e-mail address', { exact: true }).fill(user.email);
     await page.getByRole('button', { name: 'Send me a reset link' }).click();
@@ -245,11 +248,11 @@ describe('the pages in a browser, through the local pipeline', () => {
 
     // "Sign in" leads back to the start page, where the new password works.
     await page.getByRole('link', { name: 'Sign in' }).click();
-    expect(new URL(page.url()).pathname).toBe('/');
+    await page.waitForURL(`${system.origin}/`);
     await signIn.getByLabel('Username', { exact: true }).fill(user.username);
     await signIn.getByLabel('Password', { exact: true }).fill('remembered at last');
     await signIn.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await page.getByRole('heading', { name: 'Your account', exact: true }).waitFor();
 
     expect(consoleProblems).toEqual([]);
     await page.close();
@@ -262,6 +265,7 @@ describe('the pages in a browser, through the local pipeline', () => {
     await page.getByRole('heading', { name: 'Get a new activation mail' }).waitFor();
     await look(page, 'activation-mail');
     await page.getByRole('button', { name: 'Send a new activation mail' }).click();
+    await page.getByRole('heading', { name: 'There is a problem' }).waitFor();
     expect(await focusedClass(page)).toBe('error-summary');
     await look(page, 'activation-mail-errors');
     await page.goto(`${system.origin}/activate?username=nobody&token=${'A'.repeat(43)}`);
