@@ -3,7 +3,7 @@
  * over HTTP. Binds the core's ports to their DynamoDB
  * adapters; the core's use cases are plain classes built here by factory.
  */
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   AccountActivationService,
@@ -32,6 +32,8 @@ import { UsersController } from './users.controller';
 import { PagesController } from './pages/pages.controller';
 import { SiteAssetsController } from './pages/site-assets.controller';
 
+const UNREADABLE_ITEMS = new Logger('DynamoDbUserStore');
+
 @Module({
   controllers: [
     UsersController,
@@ -49,7 +51,15 @@ import { SiteAssetsController } from './pages/site-assets.controller';
       provide: UserStore,
       inject: [DynamoDBDocumentClient, APP_CONFIG],
       useFactory: (client: DynamoDBDocumentClient, config: AppConfig) =>
-        new DynamoDbUserStore(client, config.dynamodb.tables),
+        new DynamoDbUserStore(client, config.dynamodb.tables, {
+          // A request never answers 500 for odd data already in the table: the item is
+          // no account to it, and an operator reads why here.
+          onUnreadableItem: (error) =>
+            UNREADABLE_ITEMS.error(
+              { username: error.username },
+              'a user item is unreadable; it counts as no account',
+            ),
+        }),
     },
     {
       provide: SessionStore,

@@ -221,4 +221,52 @@ describe("the Spring app's items", () => {
       expect(after?.activationToken).toEqual(before?.activationToken);
     });
   });
+
+  describe('an item of neither shape (a bug, a manual edit)', () => {
+    it.each([
+      [
+        'an activationStatus no app wrote',
+        { password: { S: 'x' }, activationStatus: { S: 'ACTIVE' } },
+      ],
+      ['no credential at all', { name: { S: 'Nobody' } }],
+    ])('%s: no account to any route, never a 500, never written over', async (_case, rest) => {
+      const username = `odd-${Math.random().toString(36).slice(2, 8)}`;
+      await api.tables.client.send(
+        new PutItemCommand({
+          TableName: api.config.dynamodb.tables.users,
+          Item: { username: { S: username }, ...rest },
+        }),
+      );
+      const before = await rawItem(username);
+      const token = 'A'.repeat(43);
+
+      const answers = [
+        await signIn(username, 'x'),
+        await request(api.http)
+          .post('/users')
+          .send(newRegistration({ username, password: 'a password of mine' })),
+        await request(api.http)
+          .post('/activation-mail')
+          .set('Accept', 'application/json')
+          .send({ username }),
+        await request(api.http)
+          .post('/password-reset')
+          .set('Accept', 'application/json')
+          .send({ username }),
+        await request(api.http)
+          .post('/activate')
+          .set('Accept', 'application/json')
+          .send({ username, token, password: 'x' }),
+      ];
+
+      expect(answers.map((answer) => [answer.status, answer.body.code])).toEqual([
+        [401, 'INVALID_CREDENTIALS'],
+        [409, 'USERNAME_TAKEN'],
+        [202, undefined],
+        [202, undefined],
+        [400, 'ACTIVATION_LINK_INVALID'],
+      ]);
+      expect(await rawItem(username)).toEqual(before);
+    });
+  });
 });

@@ -303,6 +303,17 @@ describe('DynamoDbUserStore with a mocked DynamoDB', () => {
       await expect(finding).rejects.toBeInstanceOf(CorruptUserItemError);
       await expect(finding).rejects.toMatchObject({ username: 'alice' });
     });
+
+    it('with onUnreadableItem, answers no account for such an item, after telling it', async () => {
+      const told: CorruptUserItemError[] = [];
+      const tolerant = new DynamoDbUserStore(documentClient, TABLES, {
+        onUnreadableItem: (error) => told.push(error),
+      });
+      dynamodb.on(GetCommand).resolves({ Item: { ...alice, activationStatus: 'ACTIVE' } });
+
+      await expect(tolerant.findByUsername('alice')).resolves.toBeUndefined();
+      expect(told.map((error) => error.username)).toEqual(['alice']);
+    });
   });
 
   describe('errors other than a failed condition', () => {

@@ -77,12 +77,24 @@ const LIVE_ACCOUNT =
 /** No unsent password-changed notice younger than the hold (`:changed`, `:holdSince`). */
 const NOT_HOLDING_NOTICE = 'NOT (mailRequestKind = :changed AND passwordChangedAt > :holdSince)';
 
+/**
+ * What the store does with an item it cannot read as a user (CorruptUserItemError). Unset:
+ * throws (the pipeline's tasks fail, visibly). Set (the API): the item counts as no
+ * account to every reader — sign-in 401, a link not valid, a mail request answered but
+ * nothing sent — after this is told; it is never written over (every write is conditional
+ * on the item, and a sign-up's put on its username being free), and never deleted.
+ */
+export interface DynamoDbUserStoreOptions {
+  readonly onUnreadableItem?: (error: CorruptUserItemError) => void;
+}
+
 export class DynamoDbUserStore extends UserStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     /** `sessions` only where passwords change (the API): a change ends the account's sessions. */
     private readonly tables: Pick<TableNames, 'users' | 'userEmails'> &
       Partial<Pick<TableNames, 'sessions'>>,
+    private readonly options: DynamoDbUserStoreOptions = {},
   ) {
     super();
   }
@@ -355,7 +367,14 @@ export class DynamoDbUserStore extends UserStore {
         ConsistentRead: true,
       }),
     );
-    return Item ? toUserRecord(Item) : undefined;
+    if (!Item) return undefined;
+    try {
+      return toUserRecord(Item);
+    } catch (error) {
+      if (!(error instanceof CorruptUserItemError) || !this.options.onUnreadableItem) throw error;
+      this.options.onUnreadableItem(error);
+      return undefined;
+    }
   }
 
   async upgradeLegacyPassword(
