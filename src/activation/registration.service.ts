@@ -4,7 +4,7 @@ import type { Clock } from './clock.port';
 import { MailRequestKind, newMailRequest } from './mail-request';
 import type { PasswordHasher } from './password-hasher';
 import type { NewUserRecord, PublicUser, UserRecord } from './user';
-import { isExpiredPending, toPublicUser } from './user';
+import { isExpiredPending, isLegacyAccount, toPublicUser } from './user';
 import { normaliseRegistration, type RegistrationInput } from './user-rules';
 import type { EmailClaim, UserStore } from './user-store.port';
 
@@ -112,11 +112,11 @@ export class RegistrationService {
     const live = existing && !isExpiredPending(existing, now) ? existing : undefined;
     if (live) {
       // Usernames are public handles: a taken one is a 409, whoever asks.
-      // A legacy account (the Spring app's, no createdAt) is never written over by a
+      // A legacy account (the Spring app's) is never written over by a
       // sign-up, pending or not: its person gets a link through "no activation mail?".
       if (
         live.activationStatus === ActivationStatus.DONE ||
-        live.createdAt === undefined ||
+        isLegacyAccount(live) ||
         live.passwordHash === undefined ||
         !(await this.hasher.verify(password, live.passwordHash))
       ) {

@@ -3,7 +3,13 @@ import { AccountNotActivatedError, InvalidCredentialsError } from './activation.
 import { PasswordCheck } from './password-check';
 import type { PasswordHasher } from './password-hasher';
 import type { Clock } from './clock.port';
-import { isExpiredPending, type PublicUser, toPublicUser, type UserRecord } from './user';
+import {
+  isExpiredPending,
+  isLegacyAccount,
+  type PublicUser,
+  toPublicUser,
+  type UserRecord,
+} from './user';
 import { normaliseUsername } from './user-rules';
 import type { UserStore } from './user-store.port';
 
@@ -58,7 +64,7 @@ export class SignInService {
     const normalised = normaliseUsername(typed);
     if (typed !== normalised && typed !== '') {
       const legacy = await this.store.findByUsername(typed);
-      if (legacy && legacy.createdAt === undefined) return legacy;
+      if (legacy && isLegacyAccount(legacy)) return legacy;
     }
     return this.store.findByUsername(normalised);
   }

@@ -77,6 +77,12 @@ export type NewUserRecord = UserRecord &
   Required<Pick<UserRecord, 'passwordHash' | 'activationUrlBase' | 'createdAt'>>;
 
 /**
+ * An account the Spring app made (docs/taking-over-the-spring-app.md): every record this
+ * service writes has a `createdAt`, the Spring app kept none.
+ */
+export const isLegacyAccount = (user: UserRecord): boolean => user.createdAt === undefined;
+
+/**
  * A pending account past its `expiresAt` counts as absent at once, whatever DynamoDB has
  * not deleted yet: registration may take its username and address, and sign-in and
  * activation see no account.

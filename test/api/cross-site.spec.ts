@@ -5,31 +5,19 @@
  * operation that documents the 403 gets a cross-site request, as JSON and, where it
  * answers pages, as a form.
  */
-import type { OpenAPIObject, ResponseObject } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { buildOpenApiDocument } from '../../src/platform/openapi/openapi-document';
 import { CROSS_SITE_REQUEST } from '../../src/platform/same-origin.guard';
+import { documenting } from '../support/documented-operations';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { activatedUser, newRegistration, SESSION_COOKIE, setCookie, userItem } from './api-helpers';
 
-type ErrorSchema = { allOf?: [unknown, { properties?: { code?: { enum?: string[] } } }] };
-
 /** `[operation, path, media types]` of every operation documenting the cross-site 403. */
-function crossSiteOperations(document: OpenAPIObject): [string, string, string[]][] {
-  return Object.entries(document.paths).flatMap(([path, item]) =>
-    Object.entries(item).flatMap(([method, operation]): [string, string, string[]][] => {
-      const response = (operation as { responses: Record<string, ResponseObject> }).responses[
-        '403'
-      ];
-      const codes =
-        (response?.content?.['application/json']?.schema as ErrorSchema | undefined)?.allOf?.[1]
-          ?.properties?.code?.enum ?? [];
-      return codes.includes(CROSS_SITE_REQUEST)
-        ? [[`${method.toUpperCase()} ${path}`, path, Object.keys(response!.content ?? {})]]
-        : [];
-    }),
-  );
-}
+const crossSiteOperations = (document: OpenAPIObject): [string, string, readonly string[]][] =>
+  documenting(document, '403')
+    .filter(({ codes }) => codes.includes(CROSS_SITE_REQUEST))
+    .map(({ operation, path, mediaTypes }) => [operation, path, mediaTypes]);
 
 describe('requests from another site', () => {
   let api: TestApp;

@@ -10,11 +10,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { OpenAPIObject, ResponseObject } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { buildOpenApiDocument } from '../../src/platform/openapi/openapi-document';
 import { userTableDefinitions } from '../../src/users/persistence/user-tables';
 import { ensureTables } from '../../src/workers/ensure-tables';
+import { type Documented, documenting } from '../support/documented-operations';
 import { freePort as closedPort } from '../support/ports';
 import {
   checkedApp,
@@ -77,40 +78,6 @@ const SAMPLES: Readonly<Record<string, Sample>> = {
       .send({ username: 'ada', token: TOKEN, password: 'a new passphrase' }),
   'GET /health': (http) => request(http).get('/health'),
 };
-
-interface Documented {
-  readonly operation: string;
-  readonly method: string;
-  readonly path: string;
-  readonly mediaTypes: readonly string[];
-  /** The error codes its JSON answer may carry. */
-  readonly codes: readonly string[];
-}
-
-type ErrorSchema = { allOf?: [unknown, { properties?: { code?: { enum?: string[] } } }] };
-
-/** The operations whose document has `status`, with the media types it answers in. */
-function documenting(document: OpenAPIObject, status: string): Documented[] {
-  return Object.entries(document.paths).flatMap(([path, item]) =>
-    Object.entries(item).flatMap(([method, operation]) => {
-      const response = (operation as { responses: Record<string, ResponseObject> }).responses[
-        status
-      ];
-      if (!response) return [];
-      return [
-        {
-          operation: `${method.toUpperCase()} ${path}`,
-          method,
-          path: path.replace(/\{[^}]+\}/g, 'x'),
-          mediaTypes: Object.keys(response.content ?? {}),
-          codes:
-            (response.content?.['application/json']?.schema as ErrorSchema | undefined)?.allOf?.[1]
-              ?.properties?.code?.enum ?? [],
-        },
-      ];
-    }),
-  );
-}
 
 /** Sends the operation's sample as JSON, or as a form when `mediaType` is a page. */
 function sample(

@@ -12,7 +12,7 @@ import {
   USERNAME_MAX_LENGTH,
   USERNAME_MIN_LENGTH,
 } from '../../activation';
-import { PASSWORD_RULES } from '../password/password-pages';
+import { NEW_PASSWORD_FIELD, PASSWORD_RULES } from '../password/password-pages';
 import { emptyForm, type FormFields, type FormState } from './form-state';
 import type { Page } from './page';
 
@@ -126,9 +126,7 @@ export function accountPage(user: PublicUser, notice?: string): Page {
       status: STATUS_TEXT[user.activationStatus] ?? user.activationStatus,
       notice,
       password: emptyForm('password'),
-      passwordRules: PASSWORD_RULES,
-      passwordMinLength: PASSWORD_MIN_LENGTH,
-      passwordMaxLength: PASSWORD_MAX_LENGTH,
+      ...NEW_PASSWORD_FIELD,
     },
   };
 }
@@ -142,9 +140,7 @@ export function changePasswordPage(username: string, status: number, form: FormS
     data: {
       username,
       password: form,
-      passwordRules: PASSWORD_RULES,
-      passwordMinLength: PASSWORD_MIN_LENGTH,
-      passwordMaxLength: PASSWORD_MAX_LENGTH,
+      ...NEW_PASSWORD_FIELD,
     },
   };
 }

@@ -9,8 +9,7 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { toPublicUser, UserStore } from '../../activation';
 import { ApiAnswers, FAILURES, LOCATION, onlyAsPages } from '../../platform/openapi/api-answers';
-import { SessionCookie } from '../sessions/session-cookie';
-import { SessionStore } from '../sessions/session-store';
+import { SessionGuard } from '../sessions/session.guard';
 import { accountPage, homePage, NOTICES, noticeOf } from './account-pages';
 import { redirectToPage, sendPage } from './page';
 import { PagesFilter } from './pages.filter';
@@ -29,8 +28,7 @@ const NoticeQuery = () =>
 @UseFilters(new PagesFilter((_request, _error, { statusCode }) => homePage({ status: statusCode })))
 export class PagesController {
   constructor(
-    private readonly sessions: SessionStore,
-    private readonly cookie: SessionCookie,
+    private readonly sessions: SessionGuard,
     private readonly users: UserStore,
   ) {}
 
@@ -69,8 +67,7 @@ export class PagesController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const token = this.cookie.read(request);
-    const session = token ? await this.sessions.find(token) : undefined;
+    const session = await this.sessions.sessionOf(request);
     const user = session ? await this.users.findByUsername(session.username) : undefined;
     if (!user) return redirectToPage(response, '?notice=sign-in-first');
     sendPage(response, accountPage(toPublicUser(user), noticeOf(notice)));

@@ -10,6 +10,13 @@ import type { Page } from '../pages/page';
 
 export const PASSWORD_RULES = `At least ${PASSWORD_MIN_LENGTH} and at most ${PASSWORD_MAX_LENGTH} characters; a passphrase of a few words is easy to remember and hard to guess.`;
 
+/** What every form with a new-password field shows and limits it to (its templates read these). */
+export const NEW_PASSWORD_FIELD = {
+  passwordRules: PASSWORD_RULES,
+  passwordMinLength: PASSWORD_MIN_LENGTH,
+  passwordMaxLength: PASSWORD_MAX_LENGTH,
+} as const;
+
 /** `GET /password-reset`, and the form again (400) after a value that is no address. */
 export function passwordResetRequestPage(problem?: string): Page {
   return {
@@ -45,9 +52,7 @@ export function newPasswordFormPage(
       username,
       token,
       form,
-      passwordRules: PASSWORD_RULES,
-      passwordMinLength: PASSWORD_MIN_LENGTH,
-      passwordMaxLength: PASSWORD_MAX_LENGTH,
+      ...NEW_PASSWORD_FIELD,
     },
   };
 }

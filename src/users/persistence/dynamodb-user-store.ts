@@ -693,7 +693,7 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
     'createdAt',
     LEGACY_PASSWORD,
   ].map(text);
-  const legacy = createdAt === undefined;
+  const legacy = isLegacyItem(item);
   const activationStatus =
     legacy && item.activationStatus === undefined ? ActivationStatus.DONE : item.activationStatus;
   const credential = passwordHash
@@ -736,6 +736,10 @@ function toUserRecord(item: Record<string, unknown>): UserRecord {
     ...(other.length > 0 ? { otherAttributes: Object.fromEntries(other) } : {}),
   };
 }
+
+/** An item of the Spring app (no `createdAt`), as `isLegacyAccount` is its record. */
+export const isLegacyItem = (item: Record<string, unknown>): boolean =>
+  typeof item.createdAt !== 'string';
 
 /** A record as its item: what the record holds, over the attributes it only carries. */
 function storedItem(user: UserRecord): Record<string, unknown> {

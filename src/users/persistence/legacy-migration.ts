@@ -31,7 +31,7 @@ import {
 } from '../../activation';
 import type { TableNames } from '../../config/app-config';
 import { createDocumentClient } from '../../platform/aws/clients';
-import { LEGACY_PASSWORD } from './dynamodb-user-store';
+import { isLegacyItem, LEGACY_PASSWORD } from './dynamodb-user-store';
 import { USER_EMAIL_KEY, USER_KEY } from './user-tables';
 
 /** What the report says of a legacy item, one JSON line each. */
@@ -189,7 +189,7 @@ export async function migrateLegacyUsers(
     const findings: MigrationFinding[] = [];
     for (const item of result.Items ?? []) {
       counts.scanned += 1;
-      if (typeof item.createdAt === 'string') {
+      if (!isLegacyItem(item)) {
         counts.current += 1;
         continue;
       }
@@ -298,61 +298,54 @@ export async function migrateLegacyUsers(
 
   /** @returns false when the User table holds the username already */
   async function copyItem(item: Record<string, unknown>): Promise<boolean> {
-    if (!options.apply) {
-      const { Item, ConsumedCapacity } = await client.send(
-        new GetCommand({
-          TableName: tables.users,
-          Key: { [USER_KEY]: item[USER_KEY] },
-          ConsistentRead: true,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      await budget.spend(ConsumedCapacity?.CapacityUnits);
-      if (Item !== undefined) return false;
-      counts.copied += 1;
-      return true;
-    }
-    try {
-      const { ConsumedCapacity } = await client.send(
-        new PutCommand({
-          TableName: tables.users,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#key)',
-          ExpressionAttributeNames: { '#key': USER_KEY },
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      await budget.spend(ConsumedCapacity?.CapacityUnits);
-      counts.copied += 1;
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const key = { [USER_KEY]: item[USER_KEY] };
+    const free = options.apply
+      ? await putIfAbsent(tables.users, USER_KEY, item)
+      : (await readItem(tables.users, key)) === undefined;
+    if (free) counts.copied += 1;
+    return free;
   }
 
   async function claimHolder(key: string): Promise<string | undefined> {
+    const claim = await readItem(tables.userEmails, { [USER_EMAIL_KEY]: key });
+    return typeof claim?.username === 'string' ? claim.username : undefined;
+  }
+
+  /** @returns false when the address was claimed meanwhile */
+  function writeClaim(key: string, username: string): Promise<boolean> {
+    return putIfAbsent(tables.userEmails, USER_EMAIL_KEY, { [USER_EMAIL_KEY]: key, username });
+  }
+
+  /** A consistent read, paid from the budget. */
+  async function readItem(
+    table: string,
+    key: Record<string, unknown>,
+  ): Promise<Record<string, unknown> | undefined> {
     const { Item, ConsumedCapacity } = await client.send(
       new GetCommand({
-        TableName: tables.userEmails,
-        Key: { [USER_EMAIL_KEY]: key },
+        TableName: table,
+        Key: key,
         ConsistentRead: true,
         ReturnConsumedCapacity: 'TOTAL',
       }),
     );
     await budget.spend(ConsumedCapacity?.CapacityUnits);
-    return typeof Item?.username === 'string' ? Item.username : undefined;
+    return Item;
   }
 
-  /** @returns false when the address was claimed meanwhile */
-  async function writeClaim(key: string, username: string): Promise<boolean> {
+  /** Puts `item` only where its key is free, paid from the budget; false when it is not. */
+  async function putIfAbsent(
+    table: string,
+    keyName: string,
+    item: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       const { ConsumedCapacity } = await client.send(
         new PutCommand({
-          TableName: tables.userEmails,
-          Item: { [USER_EMAIL_KEY]: key, username },
+          TableName: table,
+          Item: item,
           ConditionExpression: 'attribute_not_exists(#key)',
-          ExpressionAttributeNames: { '#key': USER_EMAIL_KEY },
+          ExpressionAttributeNames: { '#key': keyName },
           ReturnConsumedCapacity: 'TOTAL',
         }),
       );

@@ -33,13 +33,18 @@ export class SessionGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RequestWithSession>();
-    const token = this.cookie.read(request);
-    const session = token ? await this.sessions.find(token) : undefined;
+    const session = await this.sessionOf(request);
     if (!session) {
       throw new ApiException(HttpStatus.UNAUTHORIZED, NOT_SIGNED_IN, 'Sign in first.');
     }
     request.session = session;
     return true;
+  }
+
+  /** The live session of the request's cookie, if any (for a page that works either way). */
+  async sessionOf(request: Request): Promise<Session | undefined> {
+    const token = this.cookie.read(request);
+    return token ? this.sessions.find(token) : undefined;
   }
 }
 
